@@ -1,0 +1,12 @@
+# Warnings for our own targets; -Werror when BNMLP_WERROR is ON (CI).
+function(bnmlp_set_warnings target)
+  target_compile_options(${target} INTERFACE -Wall -Wextra -Wpedantic
+    -Wno-unused-parameter)
+  if(CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
+    # Checks every ABSL_GUARDED_BY / ABSL_EXCLUSIVE_LOCKS_REQUIRED.
+    target_compile_options(${target} INTERFACE -Wthread-safety)
+  endif()
+  if(BNMLP_WERROR)
+    target_compile_options(${target} INTERFACE -Werror)
+  endif()
+endfunction()

@@ -1,0 +1,66 @@
+// Parameter updates exactly as torch.optim.SGD and torch.optim.Adam.
+#ifndef BNMLP_CORE_OPTIMIZER_H_
+#define BNMLP_CORE_OPTIMIZER_H_
+
+#include <cstdint>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "core/model.h"
+#include "core/training_pass.h"
+
+namespace bnmlp {
+
+enum class OptimizerKind { kSgd, kAdam };
+
+struct OptimizerOptions {
+  OptimizerKind kind = OptimizerKind::kSgd;
+  double learning_rate = 0.05;
+  // SGD: v = momentum v + g (v = g on the first step); dampening 0.
+  double momentum = 0.9;
+  // SGD: step along g + momentum v instead of v.
+  bool nesterov = false;
+  // L2 penalty: g += weight_decay * W, on weights only (never bias, gamma,
+  // beta), for both optimizers (torch.optim's weight_decay, not AdamW).
+  double weight_decay = 0;
+  double adam_beta1 = 0.9;
+  double adam_beta2 = 0.999;
+  double adam_epsilon = 1e-8;  // added outside the square root
+};
+
+// INVALID_ARGUMENT naming the field (learning_rate, momentum, ...) unless
+// every option is finite and in range.
+absl::Status ValidateOptimizerOptions(const OptimizerOptions& options);
+
+// Holds the momentum / moment buffers, sized once for a model's shapes.
+// Not thread-safe.
+template <typename T>
+class Optimizer {
+ public:
+  // `options` must satisfy ValidateOptimizerOptions.
+  Optimizer(const OptimizerOptions& options, const ModelConfig& config);
+
+  // Applies one update of `gradients` (from TrainingPass) to `model`.
+  // Allocation-free.
+  void Step(const std::vector<LayerGradients<T>>& gradients, Model<T>* model);
+
+  int64_t steps() const { return steps_; }
+
+ private:
+  struct Slot {  // per parameter tensor: first and second moments
+    Vector<T> first;
+    Vector<T> second;
+  };
+  void Update(const T* grad, T* param, int64_t size, bool decay, Slot& slot);
+
+  OptimizerOptions options_;
+  int64_t steps_ = 0;
+  std::vector<Slot> slots_;  // weight, bias, gamma, beta per layer
+};
+
+extern template class Optimizer<float>;
+extern template class Optimizer<double>;
+
+}  // namespace bnmlp
+
+#endif  // BNMLP_CORE_OPTIMIZER_H_

@@ -1,0 +1,31 @@
+// Evaluation-mode inference: BatchNorm normalizes with the running
+// statistics, so any batch size (including one sample) gives the same answer
+// per sample.
+#ifndef BNMLP_CORE_PREDICT_H_
+#define BNMLP_CORE_PREDICT_H_
+
+#include <cstdint>
+
+#include "absl/status/status.h"
+#include "absl/types/span.h"
+#include "core/matrix.h"
+#include "core/model.h"
+
+namespace bnmlp {
+
+// Writes the model's outputs for the samples in `x` (inputs x N) into
+// `outputs` (outputs x N, caller-allocated): class probabilities (softmax)
+// for classification, values for regression. INVALID_ARGUMENT if the shapes
+// disagree with the model. Safe to call concurrently on one const model.
+template <typename T>
+absl::Status Predict(const Model<T>& model, ConstMatrixMap<T> x,
+                     MatrixMap<T> outputs);
+
+// classes[j] = the row index of the largest entry of column j (the first on
+// ties). classes.size() must equal outputs.cols().
+template <typename T>
+void ArgmaxPerColumn(ConstMatrixMap<T> outputs, absl::Span<int32_t> classes);
+
+}  // namespace bnmlp
+
+#endif  // BNMLP_CORE_PREDICT_H_
