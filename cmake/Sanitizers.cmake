@@ -2,12 +2,12 @@
 # BNMLP_SANITIZER=thread: ThreadSanitizer.
 # Usage: bnmlp_set_sanitizers(<target> <INTERFACE|PUBLIC|PRIVATE>)
 function(bnmlp_set_sanitizers target scope)
-  if(BNMLP_SANITIZER STREQUAL "address")
+  if("${BNMLP_SANITIZER}" STREQUAL "address")
     set(flags -fsanitize=address,undefined -fno-sanitize-recover=undefined
               -fno-omit-frame-pointer)
-  elseif(BNMLP_SANITIZER STREQUAL "thread")
+  elseif("${BNMLP_SANITIZER}" STREQUAL "thread")
     set(flags -fsanitize=thread -fno-omit-frame-pointer)
-  elseif(NOT BNMLP_SANITIZER STREQUAL "")
+  elseif(NOT "${BNMLP_SANITIZER}" STREQUAL "")
     message(FATAL_ERROR "BNMLP_SANITIZER must be '', 'address' or 'thread'")
   endif()
   if(flags)

@@ -23,6 +23,16 @@ template <typename T>
 using MatrixMap = Eigen::Map<Matrix<T>>;
 template <typename T>
 using ConstMatrixMap = Eigen::Map<const Matrix<T>>;
+template <typename T>
+using VectorMap = Eigen::Map<Vector<T>>;
+template <typename T>
+using ConstVectorMap = Eigen::Map<const Vector<T>>;
+
+// A read-only view of the same memory (Eigen has no implicit conversion).
+template <typename T>
+ConstMatrixMap<T> AsConst(const MatrixMap<T>& m) {
+  return ConstMatrixMap<T>(m.data(), m.rows(), m.cols());
+}
 
 }  // namespace bnmlp
 

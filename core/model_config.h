@@ -37,9 +37,8 @@ struct ModelConfig {
   uint64_t seed = 0;
 };
 
-// The largest layer width and parameter count the engine accepts at all;
-// servers usually set a lower parameter limit.
-inline constexpr int64_t kMaxLayerSize = int64_t{1} << 24;
+// The largest parameter count the engine accepts at all (8 GiB of float
+// parameters); servers usually set a lower limit.
 inline constexpr int64_t kMaxParameterCount = int64_t{1} << 31;
 
 // Trainable parameters (weights, biases, gammas, betas) of `layer_sizes`

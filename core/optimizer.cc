@@ -1,1 +1,130 @@
 #include "core/optimizer.h"
+
+#include <cmath>
+
+#include "absl/strings/str_cat.h"
+
+namespace bnmlp {
+namespace {
+
+absl::Status CheckRange(absl::string_view field, double value, double low,
+                        bool low_inclusive, double high, bool high_inclusive) {
+  const bool above = low_inclusive ? value >= low : value > low;
+  const bool below = high_inclusive ? value <= high : value < high;
+  if (above && below) return absl::OkStatus();
+  return absl::InvalidArgumentError(
+      absl::StrCat(field, " must be in ", low_inclusive ? "[" : "(", low, ", ",
+                   high, high_inclusive ? "]" : ")", ", got ", value));
+}
+
+}  // namespace
+
+absl::Status ValidateOptimizerOptions(const OptimizerOptions& o) {
+  constexpr double kInf = HUGE_VAL;
+  const absl::Status checks[] = {
+      CheckRange("learning_rate", o.learning_rate, 0, false, kInf, false),
+      CheckRange("weight_decay", o.weight_decay, 0, true, kInf, false),
+      CheckRange("adam_beta1", o.adam_beta1, 0, true, 1, false),
+      CheckRange("adam_beta2", o.adam_beta2, 0, true, 1, false),
+      CheckRange("adam_epsilon", o.adam_epsilon, 0, false, kInf, false),
+  };
+  for (const absl::Status& s : checks) {
+    if (!s.ok()) return s;
+  }
+  if (o.kind != OptimizerKind::kSgd) return absl::OkStatus();
+  if (absl::Status s = CheckRange("momentum", o.momentum, 0, true, 1, false);
+      !s.ok()) {
+    return s;
+  }
+  if (o.nesterov && o.momentum == 0) {
+    return absl::InvalidArgumentError(
+        "nesterov requires momentum > 0 (as in torch.optim.SGD)");
+  }
+  return absl::OkStatus();
+}
+
+template <typename T>
+Optimizer<T>::Optimizer(const OptimizerOptions& options, const Model<T>& model)
+    : options_(options) {
+  const bool adam = options.kind == OptimizerKind::kAdam;
+  for (const LayerParameters<T>& p : model.layers()) {
+    // Same slot order as Step: weight, bias, gamma, beta; absent parameters
+    // get empty slots.
+    for (Eigen::Index size :
+         {p.weight.size(), p.bias.size(), p.gamma.size(), p.beta.size()}) {
+      Slot slot;
+      slot.first = Vector<T>::Zero(size);
+      if (adam) slot.second = Vector<T>::Zero(size);
+      slots_.push_back(std::move(slot));
+    }
+  }
+}
+
+template <typename T>
+void Optimizer<T>::Update(const T* grad_data, T* param_data, int64_t size,
+                          bool decay, Slot& slot) {
+  using Array = Eigen::Array<T, Eigen::Dynamic, 1>;
+  Eigen::Map<const Array> grad(grad_data, size);
+  Eigen::Map<Array> param(param_data, size);
+  const T lr = static_cast<T>(options_.learning_rate);
+  const T wd = decay ? static_cast<T>(options_.weight_decay) : T(0);
+  auto g = grad + wd * param;  // L2 weight decay enters the gradient
+  auto first = slot.first.array();
+  if (options_.kind == OptimizerKind::kSgd) {
+    const T momentum = static_cast<T>(options_.momentum);
+    if (momentum == 0) {
+      param -= lr * g;
+      return;
+    }
+    if (steps_ == 1) {
+      first = g;  // torch: the buffer starts as the first gradient
+    } else {
+      first = momentum * first + g;
+    }
+    if (options_.nesterov) {
+      param -= lr * (g + momentum * first);
+    } else {
+      param -= lr * first;
+    }
+    return;
+  }
+  // torch.optim.Adam (amsgrad off), in its order of operations.
+  const T beta1 = static_cast<T>(options_.adam_beta1);
+  const T beta2 = static_cast<T>(options_.adam_beta2);
+  const double t = static_cast<double>(steps_);
+  const T bias_correction1 =
+      static_cast<T>(1 - std::pow(options_.adam_beta1, t));
+  const T bias_correction2_sqrt =
+      static_cast<T>(std::sqrt(1 - std::pow(options_.adam_beta2, t)));
+  const T step_size = lr / bias_correction1;
+  const T eps = static_cast<T>(options_.adam_epsilon);
+  auto second = slot.second.array();
+  first = beta1 * first + (T(1) - beta1) * g;
+  second = beta2 * second + (T(1) - beta2) * g.square();
+  param -= step_size * first / (second.sqrt() / bias_correction2_sqrt + eps);
+}
+
+template <typename T>
+void Optimizer<T>::Step(const std::vector<LayerGradients<T>>& gradients,
+                        Model<T>* model) {
+  ++steps_;
+  size_t slot = 0;
+  for (size_t l = 0; l < gradients.size(); ++l) {
+    const LayerGradients<T>& g = gradients[l];
+    LayerParameters<T>& p = model->mutable_layer(static_cast<int>(l));
+    Update(g.weight.data(), p.weight.data(), g.weight.size(), true,
+           slots_[slot]);
+    Update(g.bias.data(), p.bias.data(), g.bias.size(), false,
+           slots_[slot + 1]);
+    Update(g.gamma.data(), p.gamma.data(), g.gamma.size(), false,
+           slots_[slot + 2]);
+    Update(g.beta.data(), p.beta.data(), g.beta.size(), false,
+           slots_[slot + 3]);
+    slot += 4;
+  }
+}
+
+template class Optimizer<float>;
+template class Optimizer<double>;
+
+}  // namespace bnmlp

@@ -17,6 +17,7 @@ struct OptimizerOptions {
   OptimizerKind kind = OptimizerKind::kSgd;
   double learning_rate = 0.05;
   // SGD: v = momentum v + g (v = g on the first step); dampening 0.
+  // Ignored by Adam.
   double momentum = 0.9;
   // SGD: step along g + momentum v instead of v.
   bool nesterov = false;
@@ -37,8 +38,9 @@ absl::Status ValidateOptimizerOptions(const OptimizerOptions& options);
 template <typename T>
 class Optimizer {
  public:
-  // `options` must satisfy ValidateOptimizerOptions.
-  Optimizer(const OptimizerOptions& options, const ModelConfig& config);
+  // `options` must satisfy ValidateOptimizerOptions; `model` gives the
+  // parameter shapes (Step must be called with a model of the same shapes).
+  Optimizer(const OptimizerOptions& options, const Model<T>& model);
 
   // Applies one update of `gradients` (from TrainingPass) to `model`.
   // Allocation-free.

@@ -21,6 +21,12 @@ template <typename T>
 absl::Status Predict(const Model<T>& model, ConstMatrixMap<T> x,
                      MatrixMap<T> outputs);
 
+// Like Predict, but classification outputs stay logits (pre-softmax), for
+// losses computed with log-sum-exp.
+template <typename T>
+absl::Status PredictLogits(const Model<T>& model, ConstMatrixMap<T> x,
+                           MatrixMap<T> logits);
+
 // classes[j] = the row index of the largest entry of column j (the first on
 // ties). classes.size() must equal outputs.cols().
 template <typename T>

@@ -63,8 +63,7 @@ struct TrainCallbacks {
 // holds the partial epoch's state (callers keep their own last snapshot).
 // Same model, data, options and seed give bit-identical results.
 template <typename T>
-absl::StatusOr<TrainingProgress> Train(Model<T>* model,
-                                       const Dataset<T>& train,
+absl::StatusOr<TrainingProgress> Train(Model<T>* model, const Dataset<T>& train,
                                        const Dataset<T>* validation,
                                        const TrainOptions& options,
                                        const TrainCallbacks<T>& callbacks = {});

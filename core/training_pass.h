@@ -7,6 +7,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
+#include "core/batch_norm.h"
 #include "core/matrix.h"
 #include "core/model.h"
 
@@ -40,53 +41,60 @@ struct BatchResult {
 // the input). The model is not modified: running statistics are applied
 // separately with UpdateRunningStatistics, parameters by an Optimizer.
 //
-// Workspaces are sized on the first batch of each size and reused, so the
-// steady state performs no heap allocation. Not thread-safe; one per trainer.
+// Workspaces grow to the largest batch seen and are reused for any smaller
+// one, so the steady state performs no heap allocation. Not thread-safe; one
+// per trainer.
 template <typename T>
 class TrainingPass {
  public:
+  // `config` must satisfy ValidateModelConfig.
   explicit TrainingPass(const ModelConfig& config);
 
-  // N = x.cols() must be >= 2 (the variance of one sample is undefined:
-  // INVALID_ARGUMENT otherwise); x has model.input_size() rows. Labels must
-  // be in range and targets (outputs x N): checked by ValidateDataset, not
-  // here, so the inner loop stays cheap.
+  // x is (inputs x N) with N >= 2: the variance of one sample is undefined,
+  // so N = 1 is INVALID_ARGUMENT, as are shapes that disagree with the model
+  // and labels outside [0, classes). Values are not checked for NaN/Inf here
+  // (ValidateDataset does that once per dataset).
   absl::StatusOr<BatchResult> Run(const Model<T>& model, ConstMatrixMap<T> x,
                                   const BatchTargets<T>& targets,
                                   bool compute_input_gradient = false);
 
-  // running <- (1 - momentum) running + momentum * batch statistic, with the
-  // unbiased variance (PyTorch's BatchNorm1d), from the last Run.
+  // Applies the last Run's batch statistics to the model's running mean and
+  // variance: running <- (1 - momentum) running + momentum * batch, with
+  // the unbiased variance (PyTorch's BatchNorm1d).
   void UpdateRunningStatistics(Model<T>* model) const;
 
   // Valid after a successful Run, until the next.
   const std::vector<LayerGradients<T>>& gradients() const { return grads_; }
-  // (inputs x N); only with compute_input_gradient.
-  const Matrix<T>& input_gradient() const { return grad_input_; }
+  // (inputs x N); only after a Run with compute_input_gradient.
+  ConstMatrixMap<T> input_gradient() const;
   // (outputs x N): softmax probabilities, or the regression outputs.
-  const Matrix<T>& outputs() const { return layers_.back().out; }
+  ConstMatrixMap<T> outputs() const;
 
  private:
-  // Per-layer forward caches and backward scratch, sized for one batch.
+  // Per-layer forward caches and backward scratch, (width x capacity).
   struct LayerWorkspace {
-    Matrix<T> z;        // W a_prev (+ b)
-    Matrix<T> normed;   // BatchNorm's normalized input (x_hat)
-    Matrix<T> hidden;   // post-activation only: g(z), the BatchNorm input
-    Matrix<T> out;      // the layer's output a (softmax for the output layer)
-    Matrix<T> grad;     // dL/d(out), then reused for dL/dz
-    Vector<T> mean;     // batch mean
-    Vector<T> inv_std;  // 1 / sqrt(biased var + eps)
-    Vector<T> var_unbiased;
+    Matrix<T> z;       // W a_prev; in place: x_hat (pre) or g(z + b) (post)
+    Matrix<T> normed;  // post-activation only: BatchNorm's x_hat
+    Matrix<T> out;     // the layer's output (softmax for the output layer)
+    Matrix<T> grad;    // dL/d(out), turned in place into dL/dz
+    BatchNormTraining<T> batch_norm;
   };
 
-  void Resize(int64_t batch);
-  void Forward(const Model<T>& model, ConstMatrixMap<T> x);
-  BatchResult Loss(const BatchTargets<T>& targets);
-  void Backward(const Model<T>& model, ConstMatrixMap<T> x,
-                bool compute_input_gradient);
+  absl::Status CheckBatch(const Model<T>& model, ConstMatrixMap<T> x,
+                          const BatchTargets<T>& targets) const;
+  void Reserve(int64_t batch);
+  MatrixMap<T> View(Matrix<T>& buffer) const {
+    return MatrixMap<T>(buffer.data(), buffer.rows(), batch_);
+  }
+  ConstMatrixMap<T> LayerInput(int l, ConstMatrixMap<T> x) const;
+  void ForwardHidden(int l, const LayerParameters<T>& p, ConstMatrixMap<T> in);
+  BatchResult ForwardOutput(const LayerParameters<T>& p, ConstMatrixMap<T> in,
+                            const BatchTargets<T>& targets);
+  void BackwardLayer(int l, const LayerParameters<T>& p, ConstMatrixMap<T> in);
 
   ModelConfig config_;
-  int64_t batch_ = -1;
+  int64_t capacity_ = 0;  // columns allocated in every workspace matrix
+  int64_t batch_ = 0;     // columns in use (the last Run's N)
   std::vector<LayerWorkspace> layers_;
   std::vector<LayerGradients<T>> grads_;
   Matrix<T> grad_input_;
