@@ -2,37 +2,58 @@
 
 #include <Eigen/Core>
 #include <algorithm>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+#include "core/compute_pool.h"
 
 #if defined(BNMLP_GEMM_OPENBLAS)
-extern "C" {
-void openblas_set_num_threads(int num_threads);
-int openblas_get_num_threads(void);
-}
+extern "C" void openblas_set_num_threads(int num_threads);
 #endif
 
 namespace bnmlp {
+namespace {
+
+std::mutex pool_mu;
+std::unique_ptr<ComputePool> default_pool;  // guarded by pool_mu
+
+int DefaultThreads() {
+  return static_cast<int>(
+      std::clamp(std::thread::hardware_concurrency(), 1u, 64u));
+}
+
+// Every GEMM inside a pool chunk runs single-threaded: parallelism comes
+// from the pool, never from the BLAS (whose threaded path mallocs per call).
+void MakeGemmSingleThreaded() {
+#if defined(BNMLP_GEMM_OPENBLAS)
+  openblas_set_num_threads(1);
+#endif
+  Eigen::setNbThreads(1);
+}
+
+}  // namespace
+
+ComputePool& ComputePool::Default() {
+  std::lock_guard<std::mutex> lock(pool_mu);
+  if (default_pool == nullptr) {
+    MakeGemmSingleThreaded();
+    default_pool = std::make_unique<ComputePool>(DefaultThreads());
+  }
+  return *default_pool;
+}
 
 void SetComputeThreads(int n) {
-  n = std::max(n, 1);
-#if defined(BNMLP_GEMM_OPENBLAS)
-  openblas_set_num_threads(n);
-#endif
-  Eigen::setNbThreads(n);
+  std::lock_guard<std::mutex> lock(pool_mu);
+  MakeGemmSingleThreaded();
+  default_pool = std::make_unique<ComputePool>(std::max(n, 1));
 }
 
-int ComputeThreads() {
-#if defined(BNMLP_GEMM_OPENBLAS)
-  return openblas_get_num_threads();
-#else
-  return Eigen::nbThreads();
-#endif
-}
+int ComputeThreads() { return ComputePool::Default().threads(); }
 
 const char* GemmBackend() {
 #if defined(BNMLP_GEMM_OPENBLAS)
   return "openblas";
-#elif defined(BNMLP_GEMM_EIGEN_OPENMP)
-  return "eigen-openmp";
 #else
   return "eigen";
 #endif

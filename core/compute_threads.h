@@ -4,13 +4,15 @@
 
 namespace bnmlp {
 
-// Sets the GEMM thread count for the whole process (OpenBLAS's or Eigen's
-// pool, whichever backend the build uses). n < 1 means 1. Call at startup,
-// before any training or inference runs.
+// Sizes the engine's compute pool (core/compute_pool.h) to n threads, the
+// caller included; n < 1 means 1. The default is one per core. Call at
+// startup, before any training or inference runs: replacing the pool while
+// it works is undefined.
 void SetComputeThreads(int n);
 int ComputeThreads();
 
-// The GEMM backend compiled in: "openblas", "eigen-openmp" or "eigen".
+// The GEMM inside each pool block: "openblas" (Eigen with EIGEN_USE_BLAS)
+// or "eigen".
 const char* GemmBackend();
 
 }  // namespace bnmlp

@@ -6,6 +6,7 @@
 #include "core/activation.h"
 #include "core/batch_norm.h"
 #include "core/loss.h"
+#include "core/parallel_product.h"
 
 namespace bnmlp {
 namespace {
@@ -71,13 +72,13 @@ absl::Status PredictLogits(const Model<T>& model, ConstMatrixMap<T> x,
   for (int l = 0; l + 1 < model.num_layers(); ++l) {
     const LayerParameters<T>& p = model.layer(l);
     MatrixMap<T> z(buffers[l % 2].data(), p.weight.rows(), n);
-    z.noalias() = p.weight * ConstMatrixMap<T>(in_data, in_rows, n);
+    ParallelProduct(z, p.weight, ConstMatrixMap<T>(in_data, in_rows, n));
     HiddenLayerEval(model.config(), p, z);
     in_data = z.data();
     in_rows = z.rows();
   }
   const LayerParameters<T>& out = model.layers().back();
-  logits.noalias() = out.weight * ConstMatrixMap<T>(in_data, in_rows, n);
+  ParallelProduct(logits, out.weight, ConstMatrixMap<T>(in_data, in_rows, n));
   logits.colwise() += out.bias;
   return absl::OkStatus();
 }

@@ -77,7 +77,7 @@ absl::Status ValidateTrainOptions(const TrainOptions& options) {
 
 template <typename T>
 absl::StatusOr<TrainingProgress> Train(Model<T>* model, const Dataset<T>& train,
-                                       const Dataset<T>* validation,
+                                       const NonDeduced<Dataset<T>>* validation,
                                        const TrainOptions& options,
                                        const TrainCallbacks<T>& callbacks) {
   const ModelConfig& config = model->config();

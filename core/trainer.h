@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <type_traits>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -15,6 +16,10 @@
 namespace bnmlp {
 
 inline constexpr int kMaxEpochs = 100000;
+
+// Lets Train(&model, data, nullptr, options) deduce T from the model alone.
+template <typename T>
+using NonDeduced = typename std::enable_if<true, T>::type;
 
 struct TrainOptions {
   int epochs = 1;            // 1 .. kMaxEpochs
@@ -64,7 +69,7 @@ struct TrainCallbacks {
 // Same model, data, options and seed give bit-identical results.
 template <typename T>
 absl::StatusOr<TrainingProgress> Train(Model<T>* model, const Dataset<T>& train,
-                                       const Dataset<T>* validation,
+                                       const NonDeduced<Dataset<T>>* validation,
                                        const TrainOptions& options,
                                        const TrainCallbacks<T>& callbacks = {});
 

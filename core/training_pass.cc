@@ -3,6 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "core/activation.h"
 #include "core/loss.h"
+#include "core/parallel_product.h"
 
 namespace bnmlp {
 
@@ -109,14 +110,14 @@ void TrainingPass<T>::ForwardHidden(int l, const LayerParameters<T>& p,
   switch (config_.normalization) {
     case Normalization::kPreActivation: {
       MatrixMap<T> z = View(w.z);
-      z.noalias() = p.weight * in;
+      ParallelProduct(z, p.weight, in);
       w.batch_norm.Normalize(z, eps);
       AffineActivation<T>(g, p.gamma.data(), p.beta.data(), AsConst(z), out);
       return;
     }
     case Normalization::kPostActivation: {
       MatrixMap<T> hidden = View(w.z);
-      hidden.noalias() = p.weight * in;
+      ParallelProduct(hidden, p.weight, in);
       AffineActivation<T>(g, nullptr, p.bias.data(), AsConst(hidden), hidden);
       MatrixMap<T> normed = View(w.normed);
       normed = hidden;
@@ -126,7 +127,7 @@ void TrainingPass<T>::ForwardHidden(int l, const LayerParameters<T>& p,
       return;
     }
     case Normalization::kNone:
-      out.noalias() = p.weight * in;
+      ParallelProduct(out, p.weight, in);
       AffineActivation<T>(g, nullptr, p.bias.data(), AsConst(out), out);
       return;
   }
@@ -139,7 +140,7 @@ BatchResult TrainingPass<T>::ForwardOutput(const LayerParameters<T>& p,
   LayerWorkspace& w = layers_.back();
   MatrixMap<T> out = View(w.out);
   MatrixMap<T> grad = View(w.grad);
-  out.noalias() = p.weight * in;
+  ParallelProduct(out, p.weight, in);
   out.colwise() += p.bias;
   BatchResult result;
   if (config_.task == Task::kClassification) {
@@ -177,7 +178,7 @@ void TrainingPass<T>::BackwardLayer(int l, const LayerParameters<T>& p,
     }
   }
   if (g.bias.size() > 0) g.bias.noalias() = grad.rowwise().sum();
-  g.weight.noalias() = grad * in.transpose();
+  ParallelProduct(g.weight, grad, in.transpose());
 }
 
 template <typename T>
@@ -199,11 +200,11 @@ absl::StatusOr<BatchResult> TrainingPass<T>::Run(const Model<T>& model,
     BackwardLayer(l, p, LayerInput(l, x));
     // dL/d(a_prev) = W^T dL/dz, into the previous layer's gradient buffer.
     if (l > 0) {
-      View(layers_[l - 1].grad).noalias() =
-          p.weight.transpose() * View(layers_[l].grad);
+      ParallelProduct(View(layers_[l - 1].grad), p.weight.transpose(),
+                      View(layers_[l].grad));
     } else if (compute_input_gradient) {
-      View(grad_input_).noalias() =
-          p.weight.transpose() * View(layers_[0].grad);
+      ParallelProduct(View(grad_input_), p.weight.transpose(),
+                      View(layers_[0].grad));
     }
   }
   return result;

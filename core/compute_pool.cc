@@ -1,0 +1,89 @@
+#include "core/compute_pool.h"
+
+#include <algorithm>
+
+namespace bnmlp {
+namespace {
+
+// Waits for a short operation on another core to finish: spin first (the
+// blocks are sub-millisecond), then give the core away.
+template <typename Done>
+void SpinUntil(Done done) {
+  for (int spins = 0; !done(); ++spins) {
+    if (spins > 256) std::this_thread::yield();
+  }
+}
+
+}  // namespace
+
+ComputePool::ComputePool(int threads) {
+  for (int i = 1; i < std::max(threads, 1); ++i) {
+    workers_.emplace_back([this] { WorkerLoop(); });
+  }
+}
+
+ComputePool::~ComputePool() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stop_ = true;
+  }
+  wake_.notify_all();
+  for (std::thread& t : workers_) t.join();
+}
+
+void ComputePool::WorkerLoop() {
+  uint64_t seen = 0;
+  while (true) {
+    const absl::FunctionRef<void(int)>* job;
+    int chunks;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      wake_.wait(lock, [&] { return stop_ || generation_ != seen; });
+      if (stop_) return;
+      seen = generation_;
+      if (!open_) continue;  // woke too late: that job is already closed
+      job = job_;
+      chunks = chunks_;
+      active_.fetch_add(1);
+    }
+    RunChunks(*job, chunks);
+    active_.fetch_sub(1, std::memory_order_release);
+  }
+}
+
+void ComputePool::RunChunks(absl::FunctionRef<void(int)> job, int chunks) {
+  for (int i = next_chunk_.fetch_add(1); i < chunks;
+       i = next_chunk_.fetch_add(1)) {
+    job(i);
+    done_chunks_.fetch_add(1, std::memory_order_release);
+  }
+}
+
+void ComputePool::ParallelFor(int chunks, absl::FunctionRef<void(int)> fn) {
+  std::unique_lock<std::mutex> busy(busy_, std::try_to_lock);
+  if (!busy.owns_lock() || workers_.empty() || chunks <= 1) {
+    for (int i = 0; i < chunks; ++i) fn(i);
+    return;
+  }
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    job_ = &fn;
+    chunks_ = chunks;
+    next_chunk_.store(0);
+    done_chunks_.store(0);
+    open_ = true;
+    ++generation_;
+  }
+  wake_.notify_all();
+  RunChunks(fn, chunks);
+  SpinUntil(
+      [&] { return done_chunks_.load(std::memory_order_acquire) == chunks; });
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    open_ = false;
+  }
+  // Workers that joined may still be between their last claim and leaving.
+  SpinUntil([&] { return active_.load(std::memory_order_acquire) == 0; });
+}
+
+}  // namespace bnmlp

@@ -1,0 +1,202 @@
+#include "core/trainer.h"
+
+#include <vector>
+
+#include "core/evaluate.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/core/test_data.h"
+
+namespace bnmlp {
+namespace {
+
+using ::testing::HasSubstr;
+
+ModelConfig BlobConfig(
+    Normalization normalization = Normalization::kPreActivation) {
+  ModelConfig c;
+  c.layer_sizes = {10, 32, 16, 4};
+  c.normalization = normalization;
+  c.seed = 42;
+  return c;
+}
+
+TrainOptions Options(int epochs = 5) {
+  TrainOptions o;
+  o.epochs = epochs;
+  o.batch_size = 32;
+  o.optimizer.learning_rate = 0.05;
+  o.shuffle_seed = 3;
+  o.progress_interval_seconds = 0;
+  return o;
+}
+
+TEST(TrainerTest, GaussianBlobsTrainToHighAccuracy) {
+  const testing::Blobs train = testing::MakeBlobs(2000, 10, 4, 1, 2.0f);
+  const testing::Blobs test = testing::MakeBlobs(1000, 10, 4, 1, 2.0f);
+  for (Normalization n :
+       {Normalization::kPreActivation, Normalization::kPostActivation,
+        Normalization::kNone}) {
+    for (OptimizerKind kind : {OptimizerKind::kSgd, OptimizerKind::kAdam}) {
+      Model<float> model = *Model<float>::Create(BlobConfig(n));
+      TrainOptions o = Options();
+      o.optimizer.kind = kind;
+      if (kind == OptimizerKind::kAdam) o.optimizer.learning_rate = 0.003;
+      const Dataset<float> val = test.View();
+      absl::StatusOr<TrainingProgress> last =
+          Train(&model, train.View(), &val, o);
+      ASSERT_TRUE(last.ok()) << last.status();
+      EXPECT_GE(last->validation_accuracy, 0.95)
+          << NormalizationName(n) << " " << static_cast<int>(kind);
+      // The reported validation figure is what Evaluate says afterwards.
+      absl::StatusOr<Evaluation> eval = Evaluate(model, val);
+      ASSERT_TRUE(eval.ok());
+      EXPECT_DOUBLE_EQ(eval->accuracy, last->validation_accuracy);
+    }
+  }
+}
+
+TEST(TrainerTest, SameSeedsGiveBitIdenticalParameters) {
+  const testing::Blobs train = testing::MakeBlobs(500, 10, 4, 2);
+  auto run = [&](uint64_t shuffle_seed) {
+    Model<float> model = *Model<float>::Create(BlobConfig());
+    TrainOptions o = Options(3);
+    o.shuffle_seed = shuffle_seed;
+    EXPECT_TRUE(Train(&model, train.View(), nullptr, o).ok());
+    return model;
+  };
+  const Model<float> a = run(3), b = run(3), c = run(4);
+  bool any_difference = false;
+  for (int l = 0; l < a.num_layers(); ++l) {
+    EXPECT_EQ(a.layer(l).weight, b.layer(l).weight);
+    EXPECT_EQ(a.layer(l).beta, b.layer(l).beta);
+    EXPECT_EQ(a.layer(l).running_var, b.layer(l).running_var);
+    any_difference |= a.layer(l).weight != c.layer(l).weight;
+  }
+  EXPECT_TRUE(any_difference) << "another shuffle seed must change the result";
+}
+
+TEST(TrainerTest, ReportsProgressPerEpochAndWithinEpochs) {
+  const testing::Blobs train = testing::MakeBlobs(320, 10, 4, 3);
+  Model<float> model = *Model<float>::Create(BlobConfig());
+  std::vector<TrainingProgress> seen;
+  TrainCallbacks<float> callbacks;
+  callbacks.on_progress = [&](const TrainingProgress& p, const Model<float>&) {
+    seen.push_back(p);
+    return true;
+  };
+  ASSERT_TRUE(Train(&model, train.View(), nullptr, Options(2), callbacks).ok());
+  // 320 / 32 = 10 batches: 9 mid-epoch reports (interval 0) + 1 epoch end.
+  ASSERT_EQ(seen.size(), 20u);
+  EXPECT_EQ(seen[0].epoch, 1);
+  EXPECT_EQ(seen[0].batch, 1);
+  EXPECT_FALSE(seen[0].epoch_end);
+  EXPECT_TRUE(seen[9].epoch_end);
+  EXPECT_EQ(seen[9].batch, 10);
+  EXPECT_EQ(seen[19].epoch, 2);
+  EXPECT_EQ(seen[19].epochs, 2);
+  EXPECT_EQ(seen[19].batches_per_epoch, 10);
+  EXPECT_GT(seen[19].samples_per_second, 0);
+  EXPECT_FALSE(seen[19].has_validation);
+  EXPECT_LT(seen[19].loss, seen[0].loss);
+}
+
+TEST(TrainerTest, CallbacksCancelAndTheStatusSaysWhere) {
+  const testing::Blobs train = testing::MakeBlobs(320, 10, 4, 3);
+  Model<float> model = *Model<float>::Create(BlobConfig());
+  TrainCallbacks<float> callbacks;
+  int epochs_seen = 0;
+  callbacks.on_progress = [&](const TrainingProgress& p, const Model<float>&) {
+    epochs_seen += p.epoch_end;
+    return !p.epoch_end;  // stop at the first epoch end
+  };
+  absl::StatusOr<TrainingProgress> r =
+      Train(&model, train.View(), nullptr, Options(5), callbacks);
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kCancelled);
+  EXPECT_EQ(epochs_seen, 1);
+
+  int polls = 0;
+  TrainCallbacks<float> stop;
+  stop.should_stop = [&] { return ++polls == 4; };
+  r = Train(&model, train.View(), nullptr, Options(5), stop);
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kCancelled);
+  EXPECT_THAT(r.status().message(), HasSubstr("epoch 1 at batch 4 of 10"));
+}
+
+TEST(TrainerTest, RejectsBadOptionsAndDataBeforeTouchingTheModel) {
+  const testing::Blobs train = testing::MakeBlobs(100, 10, 4, 3);
+  Model<float> model = *Model<float>::Create(BlobConfig());
+  const RowMajorMatrix<float> before = model.layer(0).weight;
+  struct Case {
+    TrainOptions options;
+    const char* message;
+  };
+  std::vector<Case> cases;
+  cases.push_back({Options(0), "epochs must be in [1, 100000], got 0"});
+  cases.push_back({Options(kMaxEpochs + 1), "epochs must be in"});
+  TrainOptions batch = Options();
+  batch.batch_size = 1;
+  cases.push_back({batch, "batch_size must be at least 2"});
+  TrainOptions lr = Options();
+  lr.optimizer.learning_rate = 0;
+  cases.push_back({lr, "learning_rate must be in (0, inf)"});
+  TrainOptions momentum = Options();
+  momentum.optimizer.momentum = 1;
+  cases.push_back({momentum, "momentum must be in [0, 1)"});
+  for (const Case& c : cases) {
+    const absl::Status s =
+        Train(&model, train.View(), nullptr, c.options).status();
+    EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << c.message;
+    EXPECT_THAT(s.message(), HasSubstr(c.message));
+  }
+  // One sample cannot be trained on (BatchNorm needs a batch variance).
+  Dataset<float> one = train.View();
+  new (&one.x) ConstMatrixMap<float>(train.x.data(), 10, 1);
+  one.labels = one.labels.subspan(0, 1);
+  const absl::Status s = Train(&model, one, nullptr, Options()).status();
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(s.message(), HasSubstr("at least 2"));
+  // Validation data is checked under its own field names.
+  std::vector<int32_t> bad_labels = train.labels;
+  bad_labels[5] = 4;
+  Dataset<float> val = train.View();
+  val.labels = bad_labels;
+  const absl::Status v = Train(&model, train.View(), &val, Options()).status();
+  EXPECT_THAT(v.message(), HasSubstr("validation_labels[5] = 4"));
+  EXPECT_EQ(model.layer(0).weight, before);
+}
+
+TEST(TrainerTest, ABatchSizeLargerThanTheSetTrainsOnTheWholeSet) {
+  const testing::Blobs train = testing::MakeBlobs(50, 10, 4, 3);
+  Model<float> model = *Model<float>::Create(BlobConfig());
+  TrainOptions o = Options(1);
+  o.batch_size = 1000;
+  absl::StatusOr<TrainingProgress> r = Train(&model, train.View(), nullptr, o);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->batches_per_epoch, 1);
+}
+
+TEST(TrainerTest, RegressionLearnsALinearMap) {
+  std::mt19937_64 rng(8);
+  std::normal_distribution<float> normal;
+  Matrix<float> x(3, 400), y(2, 400);
+  for (Eigen::Index i = 0; i < x.size(); ++i) x.data()[i] = normal(rng);
+  Matrix<float> a(2, 3);
+  a << 1, -2, 0.5f, 0.3f, 0.7f, -1;
+  y = a * x;
+  ModelConfig c;
+  c.layer_sizes = {3, 16, 2};
+  c.task = Task::kRegression;
+  Model<float> model = *Model<float>::Create(c);
+  Dataset<float> d;
+  new (&d.x) ConstMatrixMap<float>(x.data(), 3, 400);
+  new (&d.targets) ConstMatrixMap<float>(y.data(), 2, 400);
+  TrainOptions o = Options(40);
+  o.optimizer.learning_rate = 0.02;
+  const double before = Evaluate(model, d)->loss;
+  ASSERT_TRUE(Train(&model, d, nullptr, o).ok());
+  EXPECT_LT(Evaluate(model, d)->loss, 0.05 * before);
+}
+
+}  // namespace
+}  // namespace bnmlp
