@@ -1,0 +1,104 @@
+#include "core/optimizer.h"
+
+#include <cmath>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace bnmlp {
+namespace {
+
+using ::testing::HasSubstr;
+
+// A 1-1-2 pre-activation model: one weight, gamma and beta in the hidden
+// layer; two weights and two biases in the output layer.
+Model<double> TinyModel() {
+  ModelConfig c;
+  c.layer_sizes = {1, 1, 2};
+  return *Model<double>::Create(c);
+}
+
+std::vector<LayerGradients<double>> Gradients(double g) {
+  std::vector<LayerGradients<double>> grads(2);
+  grads[0].weight = RowMajorMatrix<double>::Constant(1, 1, g);
+  grads[0].gamma = Vector<double>::Constant(1, g);
+  grads[0].beta = Vector<double>::Constant(1, g);
+  grads[1].weight = RowMajorMatrix<double>::Constant(2, 1, g);
+  grads[1].bias = Vector<double>::Constant(2, g);
+  return grads;
+}
+
+TEST(OptimizerTest, SgdMomentumAndWeightDecayFollowTorch) {
+  Model<double> m = TinyModel();
+  m.mutable_layer(0).weight(0, 0) = 2;
+  m.mutable_layer(0).beta(0) = 2;
+  OptimizerOptions o;
+  o.learning_rate = 0.1;
+  o.momentum = 0.5;
+  o.weight_decay = 0.25;
+  Optimizer<double> sgd(o, m);
+  sgd.Step(Gradients(1), &m);
+  // g = 1 + 0.25 * 2 = 1.5; v = g; w = 2 - 0.1 * 1.5.
+  EXPECT_DOUBLE_EQ(m.layer(0).weight(0, 0), 1.85);
+  // No decay on beta: 2 - 0.1 * 1.
+  EXPECT_DOUBLE_EQ(m.layer(0).beta(0), 1.9);
+  sgd.Step(Gradients(1), &m);
+  // g = 1 + 0.25 * 1.85 = 1.4625; v = 0.5 * 1.5 + 1.4625 = 2.2125.
+  EXPECT_DOUBLE_EQ(m.layer(0).weight(0, 0), 1.85 - 0.1 * 2.2125);
+  EXPECT_DOUBLE_EQ(m.layer(0).beta(0), 1.9 - 0.1 * 1.5);
+  EXPECT_EQ(sgd.steps(), 2);
+}
+
+TEST(OptimizerTest, NesterovStepsAlongGradientPlusMomentum) {
+  Model<double> m = TinyModel();
+  OptimizerOptions o;
+  o.learning_rate = 0.1;
+  o.momentum = 0.5;
+  o.nesterov = true;
+  Optimizer<double> sgd(o, m);
+  sgd.Step(Gradients(1), &m);  // v = 1; d = 1 + 0.5 * 1
+  EXPECT_DOUBLE_EQ(m.layer(0).beta(0), -0.15);
+}
+
+TEST(OptimizerTest, AdamIsBiasCorrected) {
+  Model<double> m = TinyModel();
+  OptimizerOptions o;
+  o.kind = OptimizerKind::kAdam;
+  o.learning_rate = 0.01;
+  Optimizer<double> adam(o, m);
+  adam.Step(Gradients(4), &m);
+  // Step 1: m_hat = g, v_hat = g^2: the step is lr * g / (|g| + eps).
+  EXPECT_NEAR(m.layer(0).beta(0), -0.01 * 4 / (4 + 1e-8), 1e-15);
+  adam.Step(Gradients(4), &m);
+  EXPECT_NEAR(m.layer(0).beta(0), -0.02 * 4 / (4 + 1e-8), 1e-12);
+}
+
+TEST(ValidateOptimizerOptionsTest, NamesTheField) {
+  struct Case {
+    OptimizerOptions o;
+    const char* message;
+  };
+  OptimizerOptions lr, nan_lr, momentum, decay, nesterov, adam_momentum;
+  lr.learning_rate = -1;
+  nan_lr.learning_rate = std::nan("");
+  momentum.momentum = 1;
+  decay.weight_decay = -0.1;
+  nesterov.momentum = 0;
+  nesterov.nesterov = true;
+  adam_momentum.kind = OptimizerKind::kAdam;
+  adam_momentum.momentum = 7;  // ignored by Adam
+  EXPECT_TRUE(ValidateOptimizerOptions(adam_momentum).ok());
+  for (const Case& c :
+       {Case{lr, "learning_rate must be in (0, inf), got -1"},
+        Case{nan_lr, "learning_rate must be in (0, inf), got nan"},
+        Case{momentum, "momentum must be in [0, 1), got 1"},
+        Case{decay, "weight_decay must be in [0, inf)"},
+        Case{nesterov, "nesterov requires momentum > 0"}}) {
+    const absl::Status s = ValidateOptimizerOptions(c.o);
+    EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_THAT(s.message(), HasSubstr(c.message));
+  }
+}
+
+}  // namespace
+}  // namespace bnmlp
