@@ -1,8 +1,10 @@
 #include "core/optimizer.h"
 
 #include <cmath>
+#include <tuple>
 
 #include "absl/strings/str_cat.h"
+#include "core/compute_pool.h"
 
 namespace bnmlp {
 namespace {
@@ -61,15 +63,17 @@ Optimizer<T>::Optimizer(const OptimizerOptions& options, const Model<T>& model)
 }
 
 template <typename T>
-void Optimizer<T>::Update(const T* grad_data, T* param_data, int64_t size,
-                          bool decay, Slot& slot) {
+void Optimizer<T>::Update(const T* grad_data, T* param_data, int64_t begin,
+                          int64_t end, bool decay, Slot& slot) {
   using Array = Eigen::Array<T, Eigen::Dynamic, 1>;
-  Eigen::Map<const Array> grad(grad_data, size);
-  Eigen::Map<Array> param(param_data, size);
+  const int64_t size = end - begin;
+  if (size <= 0) return;
+  Eigen::Map<const Array> grad(grad_data + begin, size);
+  Eigen::Map<Array> param(param_data + begin, size);
   const T lr = static_cast<T>(options_.learning_rate);
   const T wd = decay ? static_cast<T>(options_.weight_decay) : T(0);
   auto g = grad + wd * param;  // L2 weight decay enters the gradient
-  auto first = slot.first.array();
+  auto first = slot.first.array().segment(begin, size);
   if (options_.kind == OptimizerKind::kSgd) {
     const T momentum = static_cast<T>(options_.momentum);
     if (momentum == 0) {
@@ -98,7 +102,7 @@ void Optimizer<T>::Update(const T* grad_data, T* param_data, int64_t size,
       static_cast<T>(std::sqrt(1 - std::pow(options_.adam_beta2, t)));
   const T step_size = lr / bias_correction1;
   const T eps = static_cast<T>(options_.adam_epsilon);
-  auto second = slot.second.array();
+  auto second = slot.second.array().segment(begin, size);
   first = beta1 * first + (T(1) - beta1) * g;
   second = beta2 * second + (T(1) - beta2) * g.square();
   param -= step_size * first / (second.sqrt() / bias_correction2_sqrt + eps);
@@ -108,20 +112,26 @@ template <typename T>
 void Optimizer<T>::Step(const std::vector<LayerGradients<T>>& gradients,
                         Model<T>* model) {
   ++steps_;
-  size_t slot = 0;
-  for (size_t l = 0; l < gradients.size(); ++l) {
-    const LayerGradients<T>& g = gradients[l];
-    LayerParameters<T>& p = model->mutable_layer(static_cast<int>(l));
-    Update(g.weight.data(), p.weight.data(), g.weight.size(), true,
-           slots_[slot]);
-    Update(g.bias.data(), p.bias.data(), g.bias.size(), false,
-           slots_[slot + 1]);
-    Update(g.gamma.data(), p.gamma.data(), g.gamma.size(), false,
-           slots_[slot + 2]);
-    Update(g.beta.data(), p.beta.data(), g.beta.size(), false,
-           slots_[slot + 3]);
-    slot += 4;
-  }
+  // Every chunk updates its share of every tensor: the work is one pass
+  // over memory, so it splits evenly by size.
+  ComputePool& pool = ComputePool::Default();
+  const int chunks = pool.threads();
+  pool.ParallelFor(chunks, [&](int chunk) {
+    size_t slot = 0;
+    for (size_t l = 0; l < gradients.size(); ++l) {
+      const LayerGradients<T>& g = gradients[l];
+      LayerParameters<T>& p = model->mutable_layer(static_cast<int>(l));
+      const std::tuple<const T*, T*, Eigen::Index, bool> tensors[] = {
+          {g.weight.data(), p.weight.data(), g.weight.size(), true},
+          {g.bias.data(), p.bias.data(), g.bias.size(), false},
+          {g.gamma.data(), p.gamma.data(), g.gamma.size(), false},
+          {g.beta.data(), p.beta.data(), g.beta.size(), false}};
+      for (const auto& [grad, param, size, decay] : tensors) {
+        Update(grad, param, size * chunk / chunks, size * (chunk + 1) / chunks,
+               decay, slots_[slot++]);
+      }
+    }
+  });
 }
 
 template class Optimizer<float>;

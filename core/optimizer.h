@@ -42,8 +42,8 @@ class Optimizer {
   // parameter shapes (Step must be called with a model of the same shapes).
   Optimizer(const OptimizerOptions& options, const Model<T>& model);
 
-  // Applies one update of `gradients` (from TrainingPass) to `model`.
-  // Allocation-free.
+  // Applies one update of `gradients` (from TrainingPass) to `model`,
+  // spread over the compute pool. Allocation-free.
   void Step(const std::vector<LayerGradients<T>>& gradients, Model<T>* model);
 
   int64_t steps() const { return steps_; }
@@ -53,7 +53,9 @@ class Optimizer {
     Vector<T> first;
     Vector<T> second;
   };
-  void Update(const T* grad, T* param, int64_t size, bool decay, Slot& slot);
+  // Updates entries [begin, end) of one parameter tensor.
+  void Update(const T* grad, T* param, int64_t begin, int64_t end, bool decay,
+              Slot& slot);
 
   OptimizerOptions options_;
   int64_t steps_ = 0;

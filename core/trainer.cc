@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "core/batch_schedule.h"
+#include "core/compute_pool.h"
 #include "core/evaluate.h"
 #include "core/training_pass.h"
 
@@ -33,17 +34,21 @@ class BatchGatherer {
   std::pair<ConstMatrixMap<T>, BatchTargets<T>> Gather(
       const std::vector<int64_t>& order, int64_t begin, int64_t end) {
     const int64_t size = end - begin;
-    for (int64_t k = 0; k < size; ++k) {
-      const int64_t sample = order[begin + k];
-      x_.col(k) = data_.x.col(sample);
-      if (!labels_.empty()) labels_[k] = data_.labels[sample];
-      if (targets_.size() > 0) targets_.col(k) = data_.targets.col(sample);
-    }
-    BatchTargets<T> targets;
-    if (!labels_.empty())
-      targets.labels = absl::MakeConstSpan(labels_.data(), size);
-    new (&targets.targets)
-        ConstMatrixMap<T>(targets_.data(), targets_.rows(), size);
+    ComputePool& pool = ComputePool::Default();
+    const int chunks = pool.threads();
+    pool.ParallelFor(chunks, [&](int chunk) {
+      for (int64_t k = size * chunk / chunks; k < size * (chunk + 1) / chunks;
+           ++k) {
+        const int64_t sample = order[begin + k];
+        x_.col(k) = data_.x.col(sample);
+        if (!labels_.empty()) labels_[k] = data_.labels[sample];
+        if (targets_.size() > 0) targets_.col(k) = data_.targets.col(sample);
+      }
+    });
+    const BatchTargets<T> targets{
+        labels_.empty() ? absl::Span<const int32_t>()
+                        : absl::MakeConstSpan(labels_.data(), size),
+        ConstMatrixMap<T>(targets_.data(), targets_.rows(), size)};
     return {ConstMatrixMap<T>(x_.data(), x_.rows(), size), targets};
   }
 
