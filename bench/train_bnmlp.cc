@@ -27,9 +27,16 @@ ABSL_FLAG(int, epochs, 10, "epochs");
 ABSL_FLAG(std::string, opt, "sgd",
           "sgd (lr 0.05, momentum 0.9) or adam (lr 1e-3)");
 ABSL_FLAG(double, lr, 0, "learning rate; 0 = the optimizer's default above");
+ABSL_FLAG(bool, cosine, false, "cosine-anneal the learning rate to 0");
 ABSL_FLAG(uint64_t, seed, 0, "initialization and shuffle seed");
 ABSL_FLAG(int, threads, 2, "compute threads");
 ABSL_FLAG(std::string, json, "", "also write the figures to this JSON file");
+ABSL_FLAG(int, blas_threads, 1,
+          "OpenBLAS's own threads inside each GEMM (the engine uses 1 and "
+          "parallelizes with its compute pool; >1 measures the alternative "
+          "of OpenBLAS's threaded GEMM, usually with --threads 1)");
+
+extern "C" void openblas_set_num_threads(int num_threads);
 
 namespace bnmlp {
 namespace {
@@ -65,6 +72,7 @@ int Run() {
     sizes.push_back(v);
   }
   SetComputeThreads(absl::GetFlag(FLAGS_threads));
+  openblas_set_num_threads(absl::GetFlag(FLAGS_blas_threads));
   absl::StatusOr<data::Examples> train =
       data::LoadFashionMnist(data::FashionMnistSplit::kTrain);
   absl::StatusOr<data::Examples> test =
@@ -93,6 +101,9 @@ int Run() {
                                         ? absl::GetFlag(FLAGS_lr)
                                         : (adam ? 1e-3 : 0.05);
   options.optimizer.momentum = 0.9;
+  if (absl::GetFlag(FLAGS_cosine)) {
+    options.schedule = LearningRateSchedule::kCosine;
+  }
   options.progress_interval_seconds = 1e9;  // epoch ends only
 
   const double flops = TrainFlopsPerSample(sizes);

@@ -47,6 +47,10 @@ class Optimizer {
   void Step(const std::vector<LayerGradients<T>>& gradients, Model<T>* model);
 
   int64_t steps() const { return steps_; }
+  // The learning rate of the following steps (a schedule's current value).
+  void set_learning_rate(double learning_rate) {
+    options_.learning_rate = learning_rate;
+  }
 
  private:
   struct Slot {  // per parameter tensor: first and second moments

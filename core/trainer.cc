@@ -1,6 +1,7 @@
 #include "core/trainer.h"
 
 #include <chrono>
+#include <cmath>
 #include <numeric>
 #include <vector>
 
@@ -109,6 +110,7 @@ absl::StatusOr<TrainingProgress> Train(Model<T>* model, const Dataset<T>& train,
   std::vector<int64_t> identity(n);
   std::iota(identity.begin(), identity.end(), int64_t{0});
   BatchGatherer<T> gatherer(train, schedule.largest_batch());
+  const int64_t total_steps = schedule.num_batches() * options.epochs;
 
   TrainingProgress progress;
   progress.epochs = options.epochs;
@@ -143,6 +145,12 @@ absl::StatusOr<TrainingProgress> Train(Model<T>* model, const Dataset<T>& train,
       absl::StatusOr<BatchResult> step = pass.Run(*model, x, targets);
       if (!step.ok()) return step.status();
       pass.UpdateRunningStatistics(model);
+      if (options.schedule == LearningRateSchedule::kCosine) {
+        const double t = static_cast<double>(optimizer.steps()) /
+                         static_cast<double>(total_steps);
+        optimizer.set_learning_rate(options.optimizer.learning_rate * 0.5 *
+                                    (1 + std::cos(M_PI * t)));
+      }
       optimizer.Step(pass.gradients(), model);
 
       loss_sum += step->loss * static_cast<double>(x.cols());

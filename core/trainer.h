@@ -21,10 +21,19 @@ inline constexpr int kMaxEpochs = 100000;
 template <typename T>
 using NonDeduced = typename std::enable_if<true, T>::type;
 
+enum class LearningRateSchedule {
+  kConstant,  // optimizer.learning_rate throughout (torch.optim's default)
+  // Cosine annealing from optimizer.learning_rate to 0 over every step of
+  // the run (torch.optim.lr_scheduler.CosineAnnealingLR stepped per batch,
+  // eta_min 0): lr_t = lr (1 + cos(pi t / T)) / 2 for step t of T.
+  kCosine,
+};
+
 struct TrainOptions {
   int epochs = 1;            // 1 .. kMaxEpochs
   int64_t batch_size = 128;  // >= 2; >= N trains on the whole set at once
   OptimizerOptions optimizer;
+  LearningRateSchedule schedule = LearningRateSchedule::kConstant;
   bool shuffle = true;
   uint64_t shuffle_seed = 0;
   // Per-batch progress is reported at most this often (epoch ends always

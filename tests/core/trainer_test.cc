@@ -1,8 +1,10 @@
 #include "core/trainer.h"
 
+#include <cmath>
 #include <vector>
 
 #include "core/evaluate.h"
+#include "core/training_pass.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/core/test_data.h"
@@ -196,6 +198,45 @@ TEST(TrainerTest, RegressionLearnsALinearMap) {
   const double before = Evaluate(model, d)->loss;
   ASSERT_TRUE(Train(&model, d, nullptr, o).ok());
   EXPECT_LT(Evaluate(model, d)->loss, 0.05 * before);
+}
+
+}  // namespace
+}  // namespace bnmlp
+
+namespace bnmlp {
+namespace {
+
+TEST(TrainerTest, CosineScheduleAnnealsTheLearningRatePerStep) {
+  const testing::Blobs train = testing::MakeBlobs(64, 10, 4, 5);
+  const ModelConfig config = BlobConfig();
+  TrainOptions o = Options(2);  // 2 epochs x 2 batches: t = 0, 1/4, 2/4, 3/4
+  o.shuffle = false;
+  o.schedule = LearningRateSchedule::kCosine;
+  Model<float> trained = *Model<float>::Create(config);
+  ASSERT_TRUE(Train(&trained, train.View(), nullptr, o).ok());
+
+  // The same steps by hand, with lr (1 + cos(pi t / 4)) / 2 at step t.
+  Model<float> manual = *Model<float>::Create(config);
+  TrainingPass<float> pass(config);
+  Optimizer<float> optimizer(o.optimizer, manual);
+  for (int step = 0; step < 4; ++step) {
+    const int64_t begin = (step % 2) * 32;
+    BatchTargets<float> targets;
+    targets.labels = absl::MakeConstSpan(train.labels).subspan(begin, 32);
+    ASSERT_TRUE(
+        pass.Run(manual,
+                 ConstMatrixMap<float>(train.x.col(begin).data(), 10, 32),
+                 targets)
+            .ok());
+    pass.UpdateRunningStatistics(&manual);
+    optimizer.set_learning_rate(o.optimizer.learning_rate * 0.5 *
+                                (1 + std::cos(M_PI * step / 4)));
+    optimizer.Step(pass.gradients(), &manual);
+  }
+  for (int l = 0; l < trained.num_layers(); ++l) {
+    EXPECT_EQ(trained.layer(l).weight, manual.layer(l).weight) << l;
+    EXPECT_EQ(trained.layer(l).running_mean, manual.layer(l).running_mean) << l;
+  }
 }
 
 }  // namespace
