@@ -1,0 +1,158 @@
+// A C++ client for bnmlp.v1.BnMlpService and grpc.health.v1.Health that
+// speaks plain vectors and shapes instead of protobuf tensors.
+//
+//   bnmlp::client::BnmlpClient client("localhost:50051");
+//   absl::StatusOr<v1::ModelInfo> info =
+//       client.CreateModel("fmnist", {784, 256, 128, 10}, {});
+//   absl::StatusOr<Prediction> p = client.Predict("fmnist", features, 784);
+//
+// Every error is an absl::Status with the RPC's code whose message names the
+// RPC, the gRPC code and the server's message (see client/rpc_error.h).
+#ifndef BNMLP_CLIENT_BNMLP_CLIENT_H_
+#define BNMLP_CLIENT_BNMLP_CLIENT_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "absl/types/span.h"
+#include "bnmlp/v1/bnmlp.grpc.pb.h"
+#include "client/call_canceller.h"
+#include "client/tensor_conversion.h"
+#include "grpc/health/v1/health.grpc.pb.h"
+
+namespace bnmlp::client {
+
+struct ClientOptions {
+  // Deadline of every unary call (one per Predict chunk). Train has none:
+  // it runs as long as its epochs take, until done or cancelled.
+  absl::Duration call_timeout = absl::Seconds(30);
+  // Largest message sent or received. 256 MiB fits the 60,000 x 784
+  // Fashion-MNIST training set in one TrainRequest.
+  int max_message_bytes = 256 * 1024 * 1024;
+  // Predict sends at most this many rows per request.
+  int64_t predict_rows_per_request = 4096;
+};
+
+// The architecture options of CreateModel; unset optionals take the
+// server's defaults (PyTorch's: momentum 0.1, eps 1e-5).
+struct ModelOptions {
+  v1::Task task = v1::CLASSIFICATION;
+  v1::Normalization normalization = v1::PRE_ACTIVATION;
+  v1::Activation activation = v1::RELU;
+  std::optional<double> batch_norm_momentum;
+  std::optional<double> batch_norm_epsilon;
+  uint64_t seed = 0;
+};
+
+// Borrowed examples: row-major features [num_samples, num_features] plus
+// class labels (classification) or row-major targets [num_samples,
+// num_targets] (regression). The spans must outlive the call using them.
+struct ExamplesView {
+  absl::Span<const float> features;
+  int64_t num_features = 0;
+  absl::Span<const int32_t> labels;
+  absl::Span<const float> targets;
+  int64_t num_targets = 0;
+
+  int64_t num_samples() const {
+    return num_features > 0
+               ? static_cast<int64_t>(features.size()) / num_features
+               : 0;
+  }
+};
+
+// TrainRequest's hyperparameters; zero or unset values take the server's
+// defaults (learning rate 0.05 for SGD / 0.001 for Adam, momentum 0.9).
+struct TrainOptions {
+  int32_t epochs = 1;
+  int32_t batch_size = 32;
+  v1::Optimizer optimizer = v1::SGD;
+  float learning_rate = 0;
+  std::optional<float> momentum;
+  bool nesterov = false;
+  float weight_decay = 0;
+  uint64_t shuffle_seed = 0;
+};
+
+// Receives every TrainProgress message; returning false cancels training.
+using TrainProgressCallback = std::function<bool(const v1::TrainProgress&)>;
+// Called after every Predict chunk with the rows answered so far.
+using PredictProgressCallback =
+    std::function<void(int64_t rows_done, int64_t rows_total)>;
+
+struct Prediction {
+  int64_t num_rows = 0;
+  int64_t num_outputs = 0;
+  // Row-major [num_rows, num_outputs]: probabilities or regression values.
+  std::vector<float> outputs;
+  // Classification only: the argmax of each row.
+  std::vector<int32_t> classes;
+  // The model version that answered the last chunk; mixed_versions is true
+  // if a Train published a new version between chunks.
+  int64_t version = 0;
+  bool mixed_versions = false;
+};
+
+// Thread safety: all methods may be called concurrently (gRPC stubs are
+// thread-safe). The channel connects lazily; an unreachable server shows up
+// as UNAVAILABLE on the first call, not in the constructor.
+class BnmlpClient {
+ public:
+  explicit BnmlpClient(std::string address, ClientOptions options = {});
+
+  const std::string& address() const { return address_; }
+
+  // The grpc.health.v1 status of `service` ("" = the whole server).
+  absl::StatusOr<grpc::health::v1::HealthCheckResponse::ServingStatus> Health(
+      const std::string& service = "");
+
+  absl::StatusOr<v1::ModelInfo> CreateModel(
+      const std::string& name, absl::Span<const int64_t> layer_sizes,
+      const ModelOptions& options);
+
+  // Streams training progress to `on_progress` (may be empty) and returns
+  // the final summary (done = true). CANCELLED if `on_progress` returned
+  // false or `canceller` (may be null) was cancelled; the model then keeps
+  // the last version it published (GetModel tells which). `validation` may
+  // be null. INVALID_ARGUMENT if the examples are inconsistent (checked
+  // before anything is sent).
+  absl::StatusOr<v1::TrainProgress> Train(
+      const std::string& name, const ExamplesView& train,
+      const ExamplesView* validation, const TrainOptions& options,
+      const TrainProgressCallback& on_progress,
+      CallCanceller* canceller = nullptr);
+
+  // Evaluation-mode outputs for row-major `features` [N, num_features],
+  // sent in chunks of options.predict_rows_per_request rows.
+  absl::StatusOr<Prediction> Predict(
+      const std::string& name, absl::Span<const float> features,
+      int64_t num_features, const PredictProgressCallback& on_progress = {});
+
+  absl::StatusOr<ModelParameters> GetParameters(const std::string& name);
+  absl::StatusOr<std::vector<v1::ModelInfo>> ListModels();
+  absl::StatusOr<v1::ModelInfo> GetModel(const std::string& name);
+  // Returns whether a running Train was cancelled by the delete.
+  absl::StatusOr<bool> DeleteModel(const std::string& name);
+
+ private:
+  // A context carrying the unary-call deadline.
+  std::unique_ptr<grpc::ClientContext> UnaryContext() const;
+  absl::Status Check(const grpc::Status& status, absl::string_view rpc) const;
+
+  const std::string address_;
+  const ClientOptions options_;
+  std::unique_ptr<v1::BnMlpService::Stub> stub_;
+  std::unique_ptr<grpc::health::v1::Health::Stub> health_stub_;
+};
+
+}  // namespace bnmlp::client
+
+#endif  // BNMLP_CLIENT_BNMLP_CLIENT_H_

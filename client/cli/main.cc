@@ -1,0 +1,128 @@
+// bnmlp: the command-line client of the bnmlp server.
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "client/bnmlp_client.h"
+#include "client/cli/command_line.h"
+#include "client/cli/commands.h"
+#include "client/cli/exit_codes.h"
+#include "client/cli/flags.h"
+
+namespace bnmlp::cli {
+namespace {
+
+constexpr char kIntro[] =
+    "bnmlp: create, train, query and delete batch-normalized multilayer\n"
+    "perceptrons on a bnmlp server.\n\n"
+    "Exit codes: 0 ok; 1 the server answered with an error; 2 usage error;\n"
+    "3 server unreachable or not answering in time; 4 bad input file;\n"
+    "130 interrupted by Ctrl-C.";
+
+std::vector<std::string> CommonFlags() { return {"server", "json", "timeout"}; }
+
+std::vector<std::string> CsvFlags() {
+  return {"csv_label_column", "csv_target_columns", "csv_header",
+          "csv_delimiter", "csv_feature_scale"};
+}
+
+std::vector<std::string> With(std::vector<std::string> flags,
+                              const std::vector<std::string>& more) {
+  flags.insert(flags.end(), more.begin(), more.end());
+  return flags;
+}
+
+std::vector<CommandSpec> Commands() {
+  return {
+      {"health",
+       "Check that the server is up (grpc.health.v1).",
+       "Exits 0 if the server answers SERVING, 1 if it answers anything else,\n"
+       "3 if it cannot be reached.",
+       {"service"}},
+      {"create",
+       "Create a model.",
+       "Example:\n  bnmlp create --name fmnist --layers 784-256-128-10 "
+       "--normalization pre_activation --activation relu",
+       {"name", "layers", "task", "normalization", "activation", "bn_momentum",
+        "bn_eps", "seed"}},
+      {"train", "Train a model on CSV or IDX files, showing progress.",
+       "Reads CSV (features plus a label column, or target columns for\n"
+       "regression models) or IDX images + labels, plain or gzip, sends them\n"
+       "in one request and shows the server's progress: a live bar on a\n"
+       "terminal, one line per update otherwise (--json: one JSON object per\n"
+       "update). Ctrl-C cancels the training; the model keeps the last\n"
+       "version it published, and bnmlp exits with 130.\n\n"
+       "Examples:\n"
+       "  bnmlp train --name fmnist --fashion_mnist --epochs 10\n"
+       "  bnmlp train --name iris --train_csv iris.csv --epochs 50 "
+       "--batch_size 16",
+       With({"name", "train_csv", "train_images", "train_labels",
+             "validation_csv", "validation_images", "validation_labels",
+             "fashion_mnist", "fashion_mnist_dir", "limit", "epochs",
+             "batch_size", "optimizer", "learning_rate", "momentum", "nesterov",
+             "weight_decay", "shuffle_seed"},
+            CsvFlags())},
+      {"predict", "Predict classes (or values) for a file or stdin.",
+       "Input: --csv FILE (with or without the label column), --images FILE\n"
+       "[--labels FILE], --fashion_mnist (the test images), or CSV rows on\n"
+       "stdin. Prints one line per row; with labels also the accuracy and a\n"
+       "confusion matrix. Rows are sent --rows_per_request at a time.\n\n"
+       "Example:\n  bnmlp predict --name fmnist --fashion_mnist --summary",
+       With({"name", "csv", "images", "labels", "fashion_mnist",
+             "fashion_mnist_dir", "limit", "probabilities", "summary",
+             "class_names", "rows_per_request"},
+            CsvFlags())},
+      {"params",
+       "Show a model's parameters and batch-norm statistics.",
+       "Text: per layer, each tensor's shape, L2 norm, min and max.\n"
+       "--json: every value (GetParametersResponse).",
+       {"name"}},
+      {"list", "List the server's models.", "", {}},
+      {"delete",
+       "Delete a model (cancelling its training, if running).",
+       "",
+       {"name"}},
+  };
+}
+
+int Dispatch(const std::string& command, const CommandContext& context) {
+  if (command == "health") return RunHealth(context);
+  if (command == "create") return RunCreate(context);
+  if (command == "train") return RunTrain(context);
+  if (command == "predict") return RunPredict(context);
+  if (command == "params") return RunParams(context);
+  if (command == "list") return RunList(context);
+  return RunDelete(context);
+}
+
+int Main(int argc, char** argv) {
+  const std::vector<std::string> args(argv + 1, argv + argc);
+  const std::vector<CommandSpec> commands = Commands();
+  const std::vector<std::string> common_flags = CommonFlags();
+  absl::StatusOr<ParsedCommandLine> parsed =
+      ParseCommandLine(args, commands, common_flags);
+  if (!parsed.ok()) return FailUsage(parsed.status().message());
+  if (parsed->help_requested) {
+    const CommandSpec* command = FindCommand(commands, parsed->command);
+    std::cout << (command != nullptr
+                      ? CommandHelp("bnmlp", *command, common_flags)
+                      : ProgramHelp("bnmlp", kIntro, commands, common_flags));
+    return kExitOk;
+  }
+  client::ClientOptions options;
+  options.call_timeout = absl::GetFlag(FLAGS_timeout);
+  options.predict_rows_per_request = absl::GetFlag(FLAGS_rows_per_request);
+  if (options.call_timeout <= absl::ZeroDuration() ||
+      options.predict_rows_per_request <= 0) {
+    return FailUsage("--timeout and --rows_per_request must be positive");
+  }
+  client::BnmlpClient client(absl::GetFlag(FLAGS_server), options);
+  const CommandContext context{&client, &*parsed, absl::GetFlag(FLAGS_json)};
+  return Dispatch(parsed->command, context);
+}
+
+}  // namespace
+}  // namespace bnmlp::cli
+
+int main(int argc, char** argv) { return bnmlp::cli::Main(argc, argv); }

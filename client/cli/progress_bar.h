@@ -1,0 +1,62 @@
+// Renders the server's TrainProgress stream for people: a progress bar
+// redrawn in place on a terminal, one line per update otherwise (logs,
+// pipes, CI), and a final summary.
+#ifndef BNMLP_CLIENT_CLI_PROGRESS_BAR_H_
+#define BNMLP_CLIENT_CLI_PROGRESS_BAR_H_
+
+#include <optional>
+#include <ostream>
+#include <string>
+
+#include "bnmlp/v1/bnmlp.pb.h"
+
+namespace bnmlp::cli {
+
+// Seconds left, extrapolated from elapsed_seconds and the fraction of all
+// epochs x batches done; nullopt before anything is done.
+std::optional<double> EstimateRemainingSeconds(
+    const v1::TrainProgress& progress);
+
+// "0:42", "12:05", "1:02:03".
+std::string FormatDuration(double seconds);
+
+// One terminal line, e.g.
+//   epoch 3/10 [=====>    ] 234/469 loss 0.4123 acc 0.8530 ... ETA 1:23
+// Accuracy is shown only for classification; validation figures once an
+// epoch with validation has ended. Mid-epoch lines (redrawn in place) are
+// cut to width - 1 columns so they never wrap; epoch ends are not cut.
+std::string FormatProgressBar(const v1::TrainProgress& progress,
+                              bool classification, int width);
+
+// One self-contained log line with the same figures, e.g.
+//   epoch 3/10 batch 234/469 loss 0.412300 accuracy 0.8530 ... eta 83s
+std::string FormatProgressLine(const v1::TrainProgress& progress,
+                               bool classification);
+
+// "trained 10 epochs in 1:23: loss ..., validation accuracy ..., version 11"
+std::string FormatTrainingSummary(const v1::TrainProgress& summary,
+                                  bool classification);
+
+// Writes progress to `out`. In terminal mode it redraws one line in place
+// ("\r" + line + erase-to-end-of-line) and ends the line when an epoch ends,
+// so every epoch's result stays visible; otherwise it writes one line per
+// update. Not thread-safe; `out` must outlive the printer.
+class ProgressPrinter {
+ public:
+  ProgressPrinter(std::ostream* out, bool terminal, bool classification,
+                  int width);
+  void Update(const v1::TrainProgress& progress);
+  // Ends a half-drawn terminal line (e.g. before an error message).
+  void Interrupt();
+
+ private:
+  std::ostream* out_;
+  const bool terminal_;
+  const bool classification_;
+  const int width_;
+  bool line_open_ = false;
+};
+
+}  // namespace bnmlp::cli
+
+#endif  // BNMLP_CLIENT_CLI_PROGRESS_BAR_H_

@@ -1,0 +1,178 @@
+// bnmlp train: load a dataset, stream it to the server's Train, render the
+// progress, cancel cleanly on Ctrl-C.
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include <iostream>
+#include <memory>
+#include <string>
+
+#include "absl/flags/flag.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
+#include "client/cli/commands.h"
+#include "client/cli/enum_flag.h"
+#include "client/cli/exit_codes.h"
+#include "client/cli/flags.h"
+#include "client/cli/input_flags.h"
+#include "client/cli/json_output.h"
+#include "client/cli/progress_bar.h"
+#include "client/cli/sigint_watcher.h"
+
+namespace bnmlp::cli {
+namespace {
+
+int TerminalWidth() {
+  struct winsize size {};
+  if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &size) == 0 && size.ws_col > 0) {
+    return size.ws_col;
+  }
+  return 80;
+}
+
+absl::StatusOr<client::TrainOptions> TrainOptionsFromFlags(
+    const CommandContext& context) {
+  absl::StatusOr<v1::Optimizer> optimizer =
+      ParseEnumFlag<v1::Optimizer>("optimizer", absl::GetFlag(FLAGS_optimizer));
+  if (!optimizer.ok()) return optimizer.status();
+  client::TrainOptions options;
+  options.epochs = absl::GetFlag(FLAGS_epochs);
+  options.batch_size = absl::GetFlag(FLAGS_batch_size);
+  options.optimizer = *optimizer;
+  options.learning_rate = absl::GetFlag(FLAGS_learning_rate);
+  if (context.FlagSet("momentum")) {
+    options.momentum = absl::GetFlag(FLAGS_momentum);
+  }
+  options.nesterov = absl::GetFlag(FLAGS_nesterov);
+  options.weight_decay = absl::GetFlag(FLAGS_weight_decay);
+  options.shuffle_seed = absl::GetFlag(FLAGS_shuffle_seed);
+  return options;
+}
+
+client::ExamplesView ViewOf(const data::Examples& examples) {
+  client::ExamplesView view;
+  view.features = examples.features;
+  view.num_features = examples.num_features;
+  view.labels = examples.labels;
+  view.targets = examples.targets;
+  view.num_targets = examples.num_targets;
+  return view;
+}
+
+double RequestMegabytes(const LoadedTrainData& loaded) {
+  const size_t floats =
+      loaded.train.features.size() + loaded.train.targets.size() +
+      loaded.validation.features.size() + loaded.validation.targets.size();
+  return static_cast<double>(floats * sizeof(float)) / (1 << 20);
+}
+
+// After a cancel, the server may need a moment to stop at the next batch;
+// wait (briefly) until the model no longer reports TRAINING.
+absl::StatusOr<v1::ModelInfo> ModelAfterCancel(client::BnmlpClient& client,
+                                               const std::string& name) {
+  const absl::Time give_up = absl::Now() + absl::Seconds(10);
+  while (true) {
+    absl::StatusOr<v1::ModelInfo> info = client.GetModel(name);
+    if (!info.ok() || info->training_state() != v1::TRAINING ||
+        absl::Now() > give_up) {
+      return info;
+    }
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+}
+
+int ReportInterrupted(client::BnmlpClient& client, const std::string& name) {
+  absl::StatusOr<v1::ModelInfo> info = ModelAfterCancel(client, name);
+  if (!info.ok()) {
+    std::cerr << "bnmlp: interrupted: training of model '" << name
+              << "' was cancelled; its state is unknown: "
+              << info.status().message() << std::endl;
+  } else {
+    std::cerr << "bnmlp: interrupted: training of model '" << name
+              << "' was cancelled; the model keeps version " << info->version()
+              << " (" << EnumFlagName(info->training_state()) << ")"
+              << std::endl;
+  }
+  return kExitInterrupted;
+}
+
+}  // namespace
+
+int RunTrain(const CommandContext& context) {
+  absl::StatusOr<std::string> name_or = NameFromFlags();
+  if (!name_or.ok()) return FailUsage(name_or.status().message());
+  const std::string& name = *name_or;
+  absl::StatusOr<client::TrainOptions> options = TrainOptionsFromFlags(context);
+  if (!options.ok()) return FailUsage(options.status().message());
+  absl::StatusOr<TrainSources> sources = TrainSourcesFromFlags();
+  if (!sources.ok()) return FailUsage(sources.status().message());
+  absl::StatusOr<data::CsvOptions> csv_flags = CsvOptionsFromFlags();
+  if (!csv_flags.ok()) return FailUsage(csv_flags.status().message());
+
+  // Asking for the model first fails fast on a wrong name or server, before
+  // seconds of loading, and tells how to read CSV labels (task).
+  client::BnmlpClient& client = *context.client;
+  absl::StatusOr<v1::ModelInfo> model = client.GetModel(name);
+  if (!model.ok()) return FailRpc(model.status());
+  absl::StatusOr<LoadedTrainData> loaded =
+      LoadTrainData(*sources, *csv_flags, *model);
+  if (!loaded.ok()) return Fail(kExitInputError, loaded.status());
+
+  const bool classification = model->task() == v1::CLASSIFICATION;
+  const client::ExamplesView train = ViewOf(loaded->train);
+  const client::ExamplesView validation = ViewOf(loaded->validation);
+  const bool has_validation = loaded->validation.num_samples > 0;
+  if (!context.json) {
+    // Building and sending a large request takes seconds before the first
+    // progress message arrives: say what is happening meanwhile.
+    std::cout << absl::StrFormat(
+                     "sending %d training%s samples (%.0f MB) to %s; %d "
+                     "epochs, batch %d",
+                     train.num_samples(),
+                     has_validation ? absl::StrFormat(" + %d validation",
+                                                      validation.num_samples())
+                                    : "",
+                     RequestMegabytes(*loaded), client.address(),
+                     options->epochs, options->batch_size)
+              << std::endl;
+  }
+
+  client::CallCanceller canceller;
+  std::unique_ptr<SigintWatcher> sigint_watcher;
+  if (auto started = SigintWatcher::Start([&] { canceller.Cancel(); });
+      started.ok()) {
+    sigint_watcher = *std::move(started);
+  } else {
+    // Training still works; Ctrl-C then just ends bnmlp (and the call).
+    std::cerr << "bnmlp: warning: Ctrl-C will not cancel cleanly: "
+              << started.status().message() << std::endl;
+  }
+  ProgressPrinter printer(&std::cout, isatty(STDOUT_FILENO) != 0,
+                          classification, TerminalWidth());
+  auto on_progress = [&](const v1::TrainProgress& progress) {
+    if (context.json) {
+      std::cout << ToJson(progress) << std::endl;
+    } else {
+      printer.Update(progress);
+    }
+    return true;
+  };
+  absl::StatusOr<v1::TrainProgress> summary =
+      client.Train(name, train, has_validation ? &validation : nullptr,
+                   *options, on_progress, &canceller);
+  printer.Interrupt();
+  sigint_watcher.reset();  // Ctrl-C from here on ends bnmlp the usual way.
+  if (!summary.ok()) {
+    if (canceller.cancelled() && absl::IsCancelled(summary.status())) {
+      return ReportInterrupted(client, name);
+    }
+    return FailRpc(summary.status());
+  }
+  if (!context.json) {
+    std::cout << FormatTrainingSummary(*summary, classification) << std::endl;
+  }
+  return kExitOk;
+}
+
+}  // namespace bnmlp::cli

@@ -1,0 +1,148 @@
+#include "server/bnmlp_server.h"
+
+#include <atomic>
+#include <chrono>
+#include <limits>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "core/model_config.h"
+#include "grpc/grpc.h"
+#include "grpc/health/v1/health.pb.h"
+#include "grpcpp/ext/proto_server_reflection_plugin.h"
+#include "grpcpp/health_check_service_interface.h"
+#include "grpcpp/security/server_credentials.h"
+#include "grpcpp/server_builder.h"
+#include "server/event_log.h"
+
+namespace bnmlp {
+namespace {
+
+// Reflection describes services from the generated descriptor pool. The
+// default health service is implemented inside gRPC without C++ protobuf
+// descriptors, so the pool learns grpc.health.v1 only if health.pb.cc is
+// linked in: this reference keeps the linker from dropping it.
+void LinkHealthDescriptors() {
+  (void)grpc::health::v1::HealthCheckRequest::descriptor();
+}
+
+absl::Status CheckRange(absl::string_view flag, int64_t value, int64_t low,
+                        int64_t high) {
+  if (value >= low && value <= high) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrCat(
+      "--", flag, ": expected ", low, " to ", high, ", got ", value));
+}
+
+}  // namespace
+
+absl::Status ValidateServerOptions(const ServerOptions& options) {
+  if (options.listen_address.empty()) {
+    return absl::InvalidArgumentError(
+        "--listen_address: expected host:port, e.g. 0.0.0.0:50051, got an "
+        "empty string");
+  }
+  for (const absl::Status& status : {
+           CheckRange("max_message_bytes", options.max_message_bytes, 1024,
+                      std::numeric_limits<int>::max()),
+           CheckRange("worker_threads", options.worker_threads, 1, 1024),
+           CheckRange("max_models", options.limits.max_models, 1, 1000000),
+           // One tensor of the largest model must fit a protobuf field.
+           CheckRange("max_parameters", options.limits.max_parameters, 1,
+                      std::min<int64_t>(kMaxParameterCount,
+                                        std::numeric_limits<int>::max())),
+       }) {
+    if (!status.ok()) return status;
+  }
+  if (options.progress_interval < absl::ZeroDuration()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--progress_interval: expected >= 0, got ",
+                     absl::FormatDuration(options.progress_interval)));
+  }
+  return absl::OkStatus();
+}
+
+BnmlpServer::BnmlpServer(const ServerOptions& options)
+    : registry_(options.limits),
+      service_(&registry_,
+               ServiceOptions{absl::ToDoubleSeconds(options.progress_interval),
+                              options.max_message_bytes}) {}
+
+absl::StatusOr<std::unique_ptr<BnmlpServer>> BnmlpServer::Start(
+    const ServerOptions& options) {
+  if (absl::Status status = ValidateServerOptions(options); !status.ok()) {
+    return status;
+  }
+  LinkHealthDescriptors();
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+
+  std::unique_ptr<BnmlpServer> server(new BnmlpServer(options));
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(options.listen_address,
+                           grpc::InsecureServerCredentials(), &server->port_);
+  // gRPC sets SO_REUSEPORT by default: a second server on a taken port
+  // would start "fine" and silently share its traffic. Fail instead.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+  builder.RegisterService(&server->service_);
+  builder.SetMaxReceiveMessageSize(options.max_message_bytes);
+  builder.SetMaxSendMessageSize(options.max_message_bytes);
+  builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::NUM_CQS,
+                              1);
+  builder.SetSyncServerOption(
+      grpc::ServerBuilder::SyncServerOption::MIN_POLLERS,
+      options.worker_threads);
+  builder.SetSyncServerOption(
+      grpc::ServerBuilder::SyncServerOption::MAX_POLLERS,
+      options.worker_threads);
+  server->server_ = builder.BuildAndStart();
+  if (server->server_ == nullptr || server->port_ == 0) {
+    server->shut_down_ = true;
+    return absl::UnavailableError(absl::StrCat(
+        "--listen_address: cannot listen on ", options.listen_address,
+        " (address in use, or not a valid host:port?)"));
+  }
+  return server;
+}
+
+BnmlpServer::~BnmlpServer() {
+  if (!shut_down_) Shutdown(absl::ZeroDuration());
+}
+
+void BnmlpServer::Shutdown(absl::Duration grace) {
+  if (shut_down_) return;
+  shut_down_ = true;
+  if (grpc::HealthCheckServiceInterface* health =
+          server_->GetHealthCheckService()) {
+    health->Shutdown();  // NOT_SERVING for every service, from now on
+  }
+  const int cancelled =
+      registry_.CancelAllTrainings("the server is shutting down");
+  LogEvent(absl::StrCat(
+      "event=shutdown grace_seconds=", absl::ToDoubleSeconds(grace),
+      " cancelled_trainings=", cancelled));
+  const absl::Time deadline = absl::Now() + grace;
+  // grpc::Server::Shutdown refuses new calls at once, but returns only when
+  // every client connection has closed or the deadline passed: an idle
+  // client would hold the process for the whole grace period (and past
+  // `docker stop`'s patience). So it runs on a helper thread while this one
+  // waits for our handlers to finish, then cuts what remains (idle
+  // connections, health and reflection streams) short.
+  std::atomic<bool> stopped{false};
+  std::thread stopper([this, deadline, &stopped] {
+    server_->Shutdown(absl::ToChronoTime(deadline));
+    stopped = true;
+  });
+  const bool drained = service_.active_calls().WaitUntilIdle(deadline);
+  while (!stopped) {
+    grpc_server_cancel_all_calls(server_->c_server());
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  stopper.join();
+  if (!drained) {
+    LogEvent("event=shutdown_deadline_passed action=cancelled_running_calls");
+  }
+  server_->Wait();
+}
+
+}  // namespace bnmlp

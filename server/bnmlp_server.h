@@ -1,0 +1,75 @@
+// A running bnmlp gRPC server: BnMlpService, grpc.health.v1.Health and
+// server reflection on one port, with graceful shutdown. Used by main() and,
+// in-process, by the tests, so both exercise the same wiring.
+#ifndef BNMLP_SERVER_BNMLP_SERVER_H_
+#define BNMLP_SERVER_BNMLP_SERVER_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "grpcpp/server.h"
+#include "server/bnmlp_service.h"
+#include "server/model_registry.h"
+
+namespace bnmlp {
+
+struct ServerOptions {
+  // host:port; port 0 picks a free port (see BnmlpServer::port()).
+  std::string listen_address = "0.0.0.0:50051";
+  // Largest request or response message; bigger ones get RESOURCE_EXHAUSTED
+  // from gRPC. 256 MiB fits a 60,000 x 784 float training set.
+  int max_message_bytes = 256 << 20;
+  // gRPC polling threads kept waiting for calls. A call runs on the thread
+  // that received it and gRPC starts another poller while calls are in
+  // flight, so concurrent calls are never refused.
+  int worker_threads = 2;
+  RegistryLimits limits;
+  // How often Train streams per-batch progress within an epoch.
+  absl::Duration progress_interval = absl::Milliseconds(500);
+};
+
+// INVALID_ARGUMENT naming the flag (--max_models, ...) unless every option
+// is in range.
+absl::Status ValidateServerOptions(const ServerOptions& options);
+
+class BnmlpServer {
+ public:
+  // Validates `options`, binds and starts serving; health reports SERVING.
+  // UNAVAILABLE if the address cannot be bound.
+  static absl::StatusOr<std::unique_ptr<BnmlpServer>> Start(
+      const ServerOptions& options);
+
+  BnmlpServer(const BnmlpServer&) = delete;
+  BnmlpServer& operator=(const BnmlpServer&) = delete;
+  // Shutdown(absl::ZeroDuration()) unless already shut down.
+  ~BnmlpServer();
+
+  // The bound port (the chosen one when the address asked for port 0).
+  int port() const { return port_; }
+  ModelRegistry& registry() { return registry_; }
+
+  // Graceful shutdown: health turns NOT_SERVING, running trainings are
+  // cancelled (each model keeps its last published version), no new calls
+  // are accepted, and in-flight calls get up to `grace` to finish (then they
+  // are cancelled). Returns as soon as the last BnMlpService call has
+  // finished: idle client connections and health/reflection streams do not
+  // hold it up. A call arriving in the same instant as the shutdown may be
+  // cancelled rather than served. Call once, from one thread.
+  void Shutdown(absl::Duration grace);
+
+ private:
+  explicit BnmlpServer(const ServerOptions& options);
+
+  ModelRegistry registry_;
+  BnMlpServiceImpl service_;
+  std::unique_ptr<grpc::Server> server_;
+  int port_ = 0;
+  bool shut_down_ = false;
+};
+
+}  // namespace bnmlp
+
+#endif  // BNMLP_SERVER_BNMLP_SERVER_H_

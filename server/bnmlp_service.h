@@ -1,0 +1,82 @@
+// bnmlp.v1.BnMlpService: thin handlers over the model registry and the engine.
+//
+// Why the synchronous gRPC API: Train is a long CPU-bound loop that streams
+// progress. On the sync API it simply runs on its handler thread, Write()
+// blocks while the client is slow (natural flow control), and cancellation
+// is ServerContext::IsCancelled() polled between batches. The callback API
+// would need a reactor plus a thread of our own per Train and a hand-written
+// write queue. The unary handlers (Predict above all) run on the very thread
+// that received the call, so there is no extra hand-off on the latency path;
+// bench/load measures Predict against an empty RPC to keep that honest.
+#ifndef BNMLP_SERVER_BNMLP_SERVICE_H_
+#define BNMLP_SERVER_BNMLP_SERVICE_H_
+
+#include <cstdint>
+
+#include "absl/status/status.h"
+#include "bnmlp/v1/bnmlp.grpc.pb.h"
+#include "server/active_calls.h"
+#include "server/model_registry.h"
+
+namespace bnmlp {
+
+struct ServiceOptions {
+  // How often Train streams per-batch progress within an epoch (epoch ends
+  // are always sent); 0 sends every batch.
+  double progress_interval_seconds = 0.5;
+  // The largest response the server may send; Predict refuses (with
+  // RESOURCE_EXHAUSTED) a request whose outputs would not fit.
+  int64_t max_message_bytes = int64_t{256} << 20;
+};
+
+// Thread-safe; every handler may run concurrently with every other. Each
+// call logs one line (method, model, status code, duration) to stderr.
+class BnMlpServiceImpl final : public v1::BnMlpService::Service {
+ public:
+  // `registry` is not owned and must outlive the service.
+  BnMlpServiceImpl(ModelRegistry* registry, ServiceOptions options);
+
+  grpc::Status CreateModel(grpc::ServerContext* context,
+                           const v1::CreateModelRequest* request,
+                           v1::ModelInfo* response) override;
+  grpc::Status Train(grpc::ServerContext* context,
+                     const v1::TrainRequest* request,
+                     grpc::ServerWriter<v1::TrainProgress>* writer) override;
+  grpc::Status Predict(grpc::ServerContext* context,
+                       const v1::PredictRequest* request,
+                       v1::PredictResponse* response) override;
+  grpc::Status GetParameters(grpc::ServerContext* context,
+                             const v1::GetParametersRequest* request,
+                             v1::GetParametersResponse* response) override;
+  grpc::Status ListModels(grpc::ServerContext* context,
+                          const v1::ListModelsRequest* request,
+                          v1::ListModelsResponse* response) override;
+  grpc::Status GetModel(grpc::ServerContext* context,
+                        const v1::GetModelRequest* request,
+                        v1::ModelInfo* response) override;
+  grpc::Status DeleteModel(grpc::ServerContext* context,
+                           const v1::DeleteModelRequest* request,
+                           v1::DeleteModelResponse* response) override;
+
+  // The handlers running right now (for graceful shutdown).
+  const ActiveCalls& active_calls() const { return active_calls_; }
+
+ private:
+  absl::Status DoCreateModel(const v1::CreateModelRequest& request,
+                             v1::ModelInfo* response);
+  absl::Status DoTrain(grpc::ServerContext* context,
+                       const v1::TrainRequest& request,
+                       grpc::ServerWriter<v1::TrainProgress>* writer);
+  absl::Status DoPredict(const v1::PredictRequest& request,
+                         v1::PredictResponse* response);
+  absl::Status DoGetParameters(const v1::GetParametersRequest& request,
+                               v1::GetParametersResponse* response);
+
+  ModelRegistry* const registry_;
+  const ServiceOptions options_;
+  ActiveCalls active_calls_;
+};
+
+}  // namespace bnmlp
+
+#endif  // BNMLP_SERVER_BNMLP_SERVICE_H_

@@ -1,0 +1,223 @@
+// bnmlp-server: the flags, the signals and the port file around BnmlpServer.
+#include <fcntl.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <string>
+#include <thread>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/flags/usage_config.h"
+#include "absl/status/status.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "core/compute_threads.h"
+#include "server/bnmlp_server.h"
+#include "server/event_log.h"
+
+namespace {
+
+int DefaultThreads() {
+  return static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+}
+
+}  // namespace
+
+ABSL_FLAG(std::string, listen_address, "0.0.0.0:50051",
+          "host:port to serve on; port 0 picks a free port (see --port_file)");
+ABSL_FLAG(std::string, port_file, "",
+          "If set, the bound port is written to this file once the server is "
+          "listening (written to <file>.tmp, then renamed)");
+ABSL_FLAG(int, max_message_bytes, 256 << 20,
+          "Largest request or response message in bytes; larger ones get "
+          "RESOURCE_EXHAUSTED. The default fits a 60,000 x 784 float "
+          "training set");
+ABSL_FLAG(int, worker_threads, DefaultThreads(),
+          "gRPC threads kept polling for calls (default: one per core). A "
+          "call runs on the thread that received it; more threads start "
+          "while calls are in flight, so calls are never refused");
+ABSL_FLAG(int, compute_threads, DefaultThreads(),
+          "Threads each matrix product (GEMM) may use (default: one per "
+          "core). Training and large Predict batches use them; keep "
+          "worker_threads + compute_threads near the core count when both "
+          "are busy");
+ABSL_FLAG(int, max_models, 64, "Most models the server holds at once");
+ABSL_FLAG(int64_t, max_parameters, int64_t{16} << 20,
+          "Most trainable parameters one model may have");
+ABSL_FLAG(double, shutdown_grace_seconds, 10,
+          "On SIGINT/SIGTERM, how long in-flight calls may take to finish "
+          "before they are cancelled");
+ABSL_FLAG(double, progress_interval_seconds, 0.5,
+          "How often Train streams per-batch progress within an epoch (epoch "
+          "ends are always sent); 0 sends every batch");
+
+namespace bnmlp {
+namespace {
+
+absl::StatusOr<ServerOptions> OptionsFromFlags() {
+  ServerOptions options;
+  options.listen_address = absl::GetFlag(FLAGS_listen_address);
+  options.max_message_bytes = absl::GetFlag(FLAGS_max_message_bytes);
+  options.worker_threads = absl::GetFlag(FLAGS_worker_threads);
+  options.limits.max_models = absl::GetFlag(FLAGS_max_models);
+  options.limits.max_parameters = absl::GetFlag(FLAGS_max_parameters);
+  const double interval = absl::GetFlag(FLAGS_progress_interval_seconds);
+  if (!(interval >= 0 && interval <= 3600)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--progress_interval_seconds: expected 0 to 3600, got ", interval));
+  }
+  options.progress_interval = absl::Seconds(interval);
+  if (absl::Status status = ValidateServerOptions(options); !status.ok()) {
+    return status;
+  }
+  return options;
+}
+
+absl::Status ValidateProcessFlags() {
+  const int compute_threads = absl::GetFlag(FLAGS_compute_threads);
+  if (compute_threads < 1 || compute_threads > 1024) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--compute_threads: expected 1 to 1024, got ", compute_threads));
+  }
+  const double grace = absl::GetFlag(FLAGS_shutdown_grace_seconds);
+  if (!(grace >= 0 && grace <= 3600)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--shutdown_grace_seconds: expected 0 to 3600, got ", grace));
+  }
+  return absl::OkStatus();
+}
+
+// Written under a temporary name and renamed, so a reader never sees a
+// partial number.
+absl::Status WritePortFile(const std::string& path, int port) {
+  const std::string temp = path + ".tmp";
+  {
+    std::ofstream file(temp, std::ios::trunc);
+    file << port << "\n";
+    if (!file.flush()) {
+      return absl::UnavailableError(
+          absl::StrCat("--port_file: cannot write ", temp));
+    }
+  }
+  if (std::rename(temp.c_str(), path.c_str()) != 0) {
+    return absl::UnavailableError(
+        absl::StrCat("--port_file: cannot rename ", temp, " to ", path));
+  }
+  return absl::OkStatus();
+}
+
+// SIGINT/SIGTERM may arrive on any thread (OpenBLAS starts its threads
+// before main, so a signal mask set here would not cover them). The handler
+// only writes the signal number into a pipe (async-signal-safe); the main
+// thread blocks reading it.
+int shutdown_pipe[2] = {-1, -1};
+
+void OnShutdownSignal(int signal_number) {
+  const unsigned char byte = static_cast<unsigned char>(signal_number);
+  ssize_t ignored = write(shutdown_pipe[1], &byte, 1);
+  (void)ignored;
+}
+
+absl::Status InstallShutdownSignalHandlers() {
+  if (pipe2(shutdown_pipe, O_CLOEXEC) != 0) {
+    return absl::ErrnoToStatus(errno, "pipe2 for the signal handler");
+  }
+  struct sigaction action = {};
+  action.sa_handler = OnShutdownSignal;
+  action.sa_flags = SA_RESTART;
+  sigemptyset(&action.sa_mask);
+  for (int signal_number : {SIGINT, SIGTERM}) {
+    if (sigaction(signal_number, &action, nullptr) != 0) {
+      return absl::ErrnoToStatus(errno, "sigaction");
+    }
+  }
+  return absl::OkStatus();
+}
+
+int WaitForShutdownSignal() {
+  unsigned char byte = 0;
+  while (read(shutdown_pipe[0], &byte, 1) != 1) {
+  }
+  return byte;
+}
+
+// listen_address with the port actually bound (it may have asked for 0).
+std::string BoundAddress(const std::string& listen_address, int port) {
+  const size_t colon = listen_address.rfind(':');
+  return absl::StrCat(listen_address.substr(0, colon), ":", port);
+}
+
+int Fail(const absl::Status& status) {
+  LogEvent(absl::StrCat("event=fatal error=\"", status.message(), "\""));
+  return 1;
+}
+
+int Run() {
+  absl::StatusOr<ServerOptions> options = OptionsFromFlags();
+  if (!options.ok()) return Fail(options.status());
+  if (absl::Status status = ValidateProcessFlags(); !status.ok()) {
+    return Fail(status);
+  }
+  SetComputeThreads(absl::GetFlag(FLAGS_compute_threads));
+
+  if (absl::Status status = InstallShutdownSignalHandlers(); !status.ok()) {
+    return Fail(status);
+  }
+  absl::StatusOr<std::unique_ptr<BnmlpServer>> server =
+      BnmlpServer::Start(*options);
+  if (!server.ok()) return Fail(server.status());
+  const std::string port_file = absl::GetFlag(FLAGS_port_file);
+  if (!port_file.empty()) {
+    if (absl::Status status = WritePortFile(port_file, (*server)->port());
+        !status.ok()) {
+      return Fail(status);
+    }
+  }
+  LogEvent(absl::StrCat(
+      "event=listening address=",
+      BoundAddress(options->listen_address, (*server)->port()),
+      " worker_threads=", options->worker_threads,
+      " compute_threads=", ComputeThreads(), " gemm=", GemmBackend(),
+      " max_models=", options->limits.max_models,
+      " max_parameters=", options->limits.max_parameters,
+      " max_message_bytes=", options->max_message_bytes));
+
+  const int signal_number = WaitForShutdownSignal();
+  LogEvent(absl::StrCat("event=signal signal=", strsignal(signal_number),
+                        " action=graceful_shutdown"));
+  (*server)->Shutdown(
+      absl::Seconds(absl::GetFlag(FLAGS_shutdown_grace_seconds)));
+  LogEvent("event=stopped");
+  return 0;
+}
+
+}  // namespace
+}  // namespace bnmlp
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage(
+      "Serves batch-normalized multilayer perceptrons over gRPC "
+      "(bnmlp.v1.BnMlpService, grpc.health.v1.Health, server reflection).\n"
+      "Usage: bnmlp-server [--listen_address=0.0.0.0:50051] [flags]\n"
+      "SIGINT/SIGTERM shut it down gracefully. Logs go to stderr, one line "
+      "per event.");
+  absl::FlagsUsageConfig usage;
+  // --help lists the flags defined in this file (absl's default looks for a
+  // file named after the binary).
+  usage.contains_help_flags = [](absl::string_view file) {
+    return absl::EndsWith(file, "server/main.cc");
+  };
+  usage.contains_helpshort_flags = usage.contains_help_flags;
+  absl::SetFlagsUsageConfig(usage);
+  absl::ParseCommandLine(argc, argv);
+  return bnmlp::Run();
+}

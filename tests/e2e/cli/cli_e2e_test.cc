@@ -1,0 +1,485 @@
+// The real `bnmlp` CLI against the real bnmlp-server: every command, text
+// and JSON output, progress lines, Ctrl-C during training, exit codes and
+// messages for unreachable servers, bad files and bad usage.
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "absl/time/clock.h"
+#include "bnmlp/v1/bnmlp.pb.h"
+#include "gmock/gmock.h"
+#include "google/protobuf/struct.pb.h"
+#include "google/protobuf/util/json_util.h"
+#include "grpc/health/v1/health.pb.h"
+#include "gtest/gtest.h"
+#include "tests/client/test_files.h"
+#include "tests/e2e/support/child_process.h"
+#include "tests/e2e/support/run_command.h"
+#include "tests/e2e/support/server_process.h"
+
+namespace bnmlp {
+namespace {
+
+using ::bnmlp::client_testing::IdxBytes;
+using ::bnmlp::client_testing::SeparableCsv;
+using ::bnmlp::client_testing::TempDir;
+using ::bnmlp::testing::BnmlpCliPath;
+using ::bnmlp::testing::CommandResult;
+using ::bnmlp::testing::RunCommand;
+using ::bnmlp::testing::ServerProcess;
+using ::testing::AllOf;
+using ::testing::HasSubstr;
+using ::testing::StartsWith;
+
+// Exit codes documented in docs/cli.md.
+constexpr int kRpcError = 1;
+constexpr int kUsage = 2;
+constexpr int kUnreachable = 3;
+constexpr int kInputError = 4;
+constexpr int kInterrupted = 130;
+
+std::string Describe(const CommandResult& result) {
+  return absl::StrCat("exit ", result.exit_code, "\n--- stdout:\n",
+                      result.stdout_text, "--- stderr:\n", result.stderr_text);
+}
+
+template <typename Message>
+Message ParseJson(const std::string& json) {
+  Message message;
+  const auto status = google::protobuf::util::JsonStringToMessage(
+      std::string(absl::StripAsciiWhitespace(json)), &message);
+  EXPECT_TRUE(status.ok()) << status.ToString() << " in: " << json;
+  return message;
+}
+
+std::vector<std::string> Lines(const std::string& text) {
+  return absl::StrSplit(text, '\n', absl::SkipEmpty());
+}
+
+class CliTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    absl::StatusOr<std::unique_ptr<ServerProcess>> server =
+        ServerProcess::Start();
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = *std::move(server);
+  }
+
+  // Runs `bnmlp --server <the server> args...`.
+  CommandResult Bnmlp(std::vector<std::string> args,
+                      const std::string& stdin_text = "") {
+    std::vector<std::string> argv = {BnmlpCliPath(), "--server",
+                                     server_->address()};
+    argv.insert(argv.end(), args.begin(), args.end());
+    absl::StatusOr<CommandResult> result = RunCommand(argv, stdin_text);
+    EXPECT_TRUE(result.ok()) << result.status();
+    return result.ok() ? *result : CommandResult();
+  }
+
+  // Creates `name` with `layers`, failing the test on error.
+  void Create(const std::string& name, const std::string& layers,
+              std::vector<std::string> extra = {}) {
+    std::vector<std::string> args = {"create", "--name", name, "--layers",
+                                     layers};
+    args.insert(args.end(), extra.begin(), extra.end());
+    const CommandResult result = Bnmlp(args);
+    ASSERT_EQ(result.exit_code, 0) << Describe(result);
+  }
+
+  TempDir dir_;
+  std::unique_ptr<ServerProcess> server_;
+};
+
+TEST_F(CliTest, HealthCreateTrainPredictParamsListDeleteOnCsv) {
+  CommandResult health = Bnmlp({"health"});
+  EXPECT_EQ(health.exit_code, 0) << Describe(health);
+  EXPECT_THAT(health.stdout_text, HasSubstr("SERVING"));
+
+  const std::string train = dir_.Write("train.csv", SeparableCsv(300, 4, 3, 1));
+  const std::string test = dir_.Write("test.csv", SeparableCsv(100, 4, 3, 2));
+  const CommandResult create =
+      Bnmlp({"create", "--name", "blobs", "--layers", "4-16-3", "--seed", "7"});
+  ASSERT_EQ(create.exit_code, 0) << Describe(create);
+  EXPECT_THAT(
+      create.stdout_text,
+      HasSubstr("created model 'blobs': layers 4-16-3, classification"));
+
+  const CommandResult trained =
+      Bnmlp({"train", "--name", "blobs", "--train_csv", train,
+             "--validation_csv", test, "--epochs", "8", "--batch_size", "20"});
+  ASSERT_EQ(trained.exit_code, 0) << Describe(trained);
+  EXPECT_THAT(trained.stdout_text, HasSubstr("epoch 8/8 done"));
+  EXPECT_THAT(trained.stdout_text, HasSubstr("trained 8 epochs in"));
+  EXPECT_THAT(trained.stdout_text, HasSubstr("validation accuracy"));
+  EXPECT_THAT(trained.stderr_text, HasSubstr("300 samples x 4 features"));
+
+  const CommandResult predicted =
+      Bnmlp({"predict", "--name", "blobs", "--csv", test, "--summary"});
+  ASSERT_EQ(predicted.exit_code, 0) << Describe(predicted);
+  EXPECT_THAT(predicted.stdout_text, HasSubstr("confusion matrix"));
+  // "accuracy 0.9300 (93 of 100) of model 'blobs' version N"
+  const std::vector<std::string> words =
+      absl::StrSplit(predicted.stdout_text, ' ');
+  ASSERT_GE(words.size(), 2u);
+  ASSERT_EQ(words[0], "accuracy");
+  double accuracy = 0;
+  ASSERT_TRUE(absl::SimpleAtod(words[1], &accuracy));
+  // Chance is 1/3; a working pipeline separates these blobs easily.
+  EXPECT_GT(accuracy, 0.7) << predicted.stdout_text;
+
+  const CommandResult params = Bnmlp({"params", "--name", "blobs"});
+  ASSERT_EQ(params.exit_code, 0) << Describe(params);
+  EXPECT_THAT(params.stdout_text, HasSubstr("layer 1: 4 -> 16"));
+  EXPECT_THAT(params.stdout_text, HasSubstr("running_var"));
+  EXPECT_THAT(params.stdout_text, HasSubstr("layer 2: 16 -> 3"));
+
+  const CommandResult listed = Bnmlp({"list"});
+  ASSERT_EQ(listed.exit_code, 0) << Describe(listed);
+  EXPECT_THAT(listed.stdout_text, AllOf(HasSubstr("blobs"), HasSubstr("4-16-3"),
+                                        HasSubstr("trained")));
+
+  const CommandResult deleted = Bnmlp({"delete", "--name", "blobs"});
+  ASSERT_EQ(deleted.exit_code, 0) << Describe(deleted);
+  EXPECT_THAT(deleted.stdout_text, HasSubstr("deleted model 'blobs'"));
+  EXPECT_EQ(Bnmlp({"list"}).stdout_text, "no models\n");
+}
+
+TEST_F(CliTest, JsonOutputParsesAsTheApiMessages) {
+  const std::string train = dir_.Write("train.csv", SeparableCsv(60, 3, 2, 3));
+  const CommandResult create =
+      Bnmlp({"--json", "create", "--name", "j", "--layers", "3,8,2"});
+  ASSERT_EQ(create.exit_code, 0) << Describe(create);
+  const auto info = ParseJson<v1::ModelInfo>(create.stdout_text);
+  EXPECT_EQ(info.name(), "j");
+  EXPECT_EQ(info.version(), 1);
+
+  const CommandResult trained =
+      Bnmlp({"train", "--json", "--name", "j", "--train_csv", train, "--epochs",
+             "2", "--batch_size", "10"});
+  ASSERT_EQ(trained.exit_code, 0) << Describe(trained);
+  const std::vector<std::string> lines = Lines(trained.stdout_text);
+  ASSERT_GE(lines.size(), 3u);  // At least two epoch ends and the summary.
+  for (const std::string& line : lines) ParseJson<v1::TrainProgress>(line);
+  const auto summary = ParseJson<v1::TrainProgress>(lines.back());
+  EXPECT_TRUE(summary.done());
+  EXPECT_EQ(summary.epochs(), 2);
+
+  const auto listed =
+      ParseJson<v1::ListModelsResponse>(Bnmlp({"list", "--json"}).stdout_text);
+  ASSERT_EQ(listed.models_size(), 1);
+  EXPECT_EQ(listed.models(0).version(), summary.version());
+  EXPECT_EQ(listed.models(0).training_state(), v1::TRAINED);
+
+  const auto params = ParseJson<v1::GetParametersResponse>(
+      Bnmlp({"params", "--json", "--name", "j"}).stdout_text);
+  ASSERT_EQ(params.layers_size(), 2);
+  EXPECT_EQ(params.layers(0).weight().values_size(), 8 * 3);
+  EXPECT_EQ(params.layers(0).running_mean().values_size(), 8);
+
+  const CommandResult predicted =
+      Bnmlp({"predict", "--json", "--probabilities", "--name", "j"},
+            "0.1,0.9,0.5\n0.8,0.1,0.3\n");
+  ASSERT_EQ(predicted.exit_code, 0) << Describe(predicted);
+  const auto prediction =
+      ParseJson<google::protobuf::Struct>(predicted.stdout_text);
+  EXPECT_EQ(prediction.fields().at("classes").list_value().values_size(), 2);
+  EXPECT_EQ(prediction.fields()
+                .at("outputs")
+                .struct_value()
+                .fields()
+                .at("values")
+                .list_value()
+                .values_size(),
+            4);
+
+  const auto health = ParseJson<grpc::health::v1::HealthCheckResponse>(
+      Bnmlp({"health", "--json"}).stdout_text);
+  EXPECT_EQ(health.status(), grpc::health::v1::HealthCheckResponse::SERVING);
+}
+
+TEST_F(CliTest, ProgressIsOneLinePerUpdateWhenNotATerminal) {
+  const std::string train = dir_.Write("train.csv", SeparableCsv(200, 3, 2, 4));
+  Create("p", "3-8-2");
+  const CommandResult trained =
+      Bnmlp({"train", "--name", "p", "--train_csv", train, "--epochs", "3",
+             "--batch_size", "10"});
+  ASSERT_EQ(trained.exit_code, 0) << Describe(trained);
+  EXPECT_EQ(trained.stdout_text.find('\r'), std::string::npos);
+  int epoch_ends = 0;
+  int progress_lines = 0;
+  for (const std::string& line : Lines(trained.stdout_text)) {
+    if (!absl::StartsWith(line, "epoch ")) continue;
+    ++progress_lines;
+    EXPECT_THAT(line, HasSubstr(" loss "));
+    if (absl::StrContains(line, " done ")) ++epoch_ends;
+  }
+  EXPECT_EQ(epoch_ends, 3) << trained.stdout_text;
+  EXPECT_GE(progress_lines, 3);
+}
+
+TEST_F(CliTest, TrainsAndPredictsIdxFilesWithAccuracyAndConfusionMatrix) {
+  // 4x4 images: class 1 lights the top half, class 0 the bottom half.
+  std::vector<uint8_t> pixels;
+  std::vector<uint8_t> labels;
+  for (int i = 0; i < 64; ++i) {
+    const uint8_t label = i % 2;
+    labels.push_back(label);
+    for (int p = 0; p < 16; ++p) {
+      pixels.push_back((p < 8) == (label == 1) ? 200 + i % 50 : i % 30);
+    }
+  }
+  const std::string images =
+      dir_.Write("images.idx", IdxBytes({64, 4, 4}, pixels));
+  const std::string label_file =
+      dir_.Write("labels.idx", IdxBytes({64}, labels));
+  Create("idx", "16-8-2");
+  const CommandResult trained = Bnmlp(
+      {"train", "--name", "idx", "--train_images", images, "--train_labels",
+       label_file, "--epochs", "5", "--batch_size", "16"});
+  ASSERT_EQ(trained.exit_code, 0) << Describe(trained);
+
+  const CommandResult predicted =
+      Bnmlp({"predict", "--name", "idx", "--images", images, "--labels",
+             label_file, "--class_names", "bottom,top", "--limit", "10"});
+  ASSERT_EQ(predicted.exit_code, 0) << Describe(predicted);
+  const std::vector<std::string> lines = Lines(predicted.stdout_text);
+  EXPECT_THAT(lines[0], AllOf(HasSubstr("PREDICTED"), HasSubstr("TRUE")));
+  EXPECT_THAT(lines[1], AllOf(StartsWith("0 "), HasSubstr("0 bottom")));
+  EXPECT_THAT(predicted.stdout_text, HasSubstr("of 10) of model 'idx'"));
+  EXPECT_THAT(predicted.stdout_text, HasSubstr("1 top"));
+}
+
+TEST_F(CliTest, PredictsUnlabelledCsvFromStdin) {
+  Create("s", "3-4-2");
+  const CommandResult predicted =
+      Bnmlp({"predict", "--name", "s"}, "1,2,3\n4,5,6\n7,8,9\n");
+  ASSERT_EQ(predicted.exit_code, 0) << Describe(predicted);
+  const std::vector<std::string> lines = Lines(predicted.stdout_text);
+  ASSERT_EQ(lines.size(), 4u) << predicted.stdout_text;  // Header + 3 rows.
+  EXPECT_THAT(lines[3], StartsWith("2 "));
+  EXPECT_THAT(predicted.stdout_text, ::testing::Not(HasSubstr("accuracy")));
+}
+
+TEST_F(CliTest, RegressionTrainsAndReportsMeanSquaredError) {
+  std::string csv;
+  for (int i = 0; i < 80; ++i) {
+    const float a = (i % 9) / 9.0f, b = (i % 7) / 7.0f;
+    absl::StrAppend(&csv, a, ",", b, ",", a + b, "\n");
+  }
+  const std::string data = dir_.Write("sum.csv", csv);
+  Create("sum", "2-8-1", {"--task", "regression"});
+  const CommandResult trained =
+      Bnmlp({"train", "--name", "sum", "--train_csv", data, "--epochs", "3",
+             "--batch_size", "16"});
+  ASSERT_EQ(trained.exit_code, 0) << Describe(trained);
+  EXPECT_THAT(trained.stdout_text, ::testing::Not(HasSubstr("accuracy")));
+  const CommandResult predicted =
+      Bnmlp({"predict", "--name", "sum", "--csv", data, "--summary"});
+  ASSERT_EQ(predicted.exit_code, 0) << Describe(predicted);
+  EXPECT_THAT(predicted.stdout_text, StartsWith("mean squared error "));
+}
+
+// Reads `fd` until a line starting with `prefix` has arrived; returns what
+// was read, or "" after `timeout`.
+std::string ReadUntilLineStartingWith(int fd, absl::string_view prefix,
+                                      absl::Duration timeout) {
+  std::string text;
+  const absl::Time deadline = absl::Now() + timeout;
+  while (absl::Now() < deadline) {
+    for (const std::string& line : Lines(text)) {
+      if (absl::StartsWith(line, prefix) && text.back() == '\n') return text;
+    }
+    pollfd poll_fd{fd, POLLIN, 0};
+    if (poll(&poll_fd, 1, 100) <= 0) continue;
+    char buffer[4096];
+    const ssize_t n = read(fd, buffer, sizeof(buffer));
+    if (n <= 0) break;
+    text.append(buffer, n);
+  }
+  return "";
+}
+
+// The integer right after `marker` in `text`, or -1.
+int64_t NumberAfter(absl::string_view text, absl::string_view marker) {
+  const size_t at = text.find(marker);
+  if (at == absl::string_view::npos) return -1;
+  absl::string_view rest = text.substr(at + marker.size());
+  rest = rest.substr(0, rest.find_first_not_of("0123456789"));
+  int64_t number = -1;
+  return absl::SimpleAtoi(rest, &number) ? number : -1;
+}
+
+std::string ReadAll(int fd) {
+  std::string text;
+  char buffer[4096];
+  ssize_t n;
+  while ((n = read(fd, buffer, sizeof(buffer))) > 0) text.append(buffer, n);
+  return text;
+}
+
+TEST_F(CliTest, CtrlCDuringTrainCancelsAndKeepsAPublishedVersion) {
+  // Random 28x28 images, enough for an epoch to take a while.
+  constexpr int kImages = 6000;
+  std::mt19937 rng(5);
+  std::vector<uint8_t> pixels(kImages * 784);
+  std::vector<uint8_t> labels(kImages);
+  for (uint8_t& p : pixels) p = rng() % 256;
+  for (uint8_t& l : labels) l = rng() % 10;
+  const std::string images =
+      dir_.Write("images.idx", IdxBytes({kImages, 28, 28}, pixels));
+  const std::string label_file =
+      dir_.Write("labels.idx", IdxBytes({kImages}, labels));
+  Create("long", "784-128-10");
+
+  int out_pipe[2];
+  ASSERT_EQ(pipe2(out_pipe, O_CLOEXEC), 0);
+  const std::string stderr_path = dir_.path() + "/stderr.txt";
+  const int err_fd =
+      open(stderr_path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+  ASSERT_GE(err_fd, 0);
+  absl::StatusOr<pid_t> pid = testing::SpawnChild(
+      {BnmlpCliPath(), "--server", server_->address(), "train", "--name",
+       "long", "--train_images", images, "--train_labels", label_file,
+       "--epochs", "10000", "--batch_size", "32"},
+      {-1, out_pipe[1], err_fd});
+  close(out_pipe[1]);
+  close(err_fd);
+  ASSERT_TRUE(pid.ok()) << pid.status();
+
+  const std::string before =
+      ReadUntilLineStartingWith(out_pipe[0], "epoch ", absl::Seconds(60));
+  ASSERT_NE(before, "") << "no progress line; server log:\n" << server_->Log();
+  ASSERT_EQ(kill(*pid, SIGINT), 0);
+  const std::string after = ReadAll(out_pipe[0]);
+  close(out_pipe[0]);
+  absl::StatusOr<int> wait_status =
+      testing::WaitForChild(*pid, absl::Seconds(60));
+  ASSERT_TRUE(wait_status.ok()) << wait_status.status();
+  const std::string stderr_text = client_testing::ReadFile(stderr_path);
+  ASSERT_TRUE(WIFEXITED(*wait_status))
+      << testing::DescribeWaitStatus(*wait_status) << "\n"
+      << stderr_text;
+  EXPECT_EQ(WEXITSTATUS(*wait_status), kInterrupted) << stderr_text;
+
+  // "... cancelled; the model keeps version N (training_cancelled)"
+  const int64_t kept_version =
+      NumberAfter(stderr_text, "the model keeps version ");
+  EXPECT_GE(kept_version, 1) << stderr_text;
+
+  const auto listed =
+      ParseJson<v1::ListModelsResponse>(Bnmlp({"list", "--json"}).stdout_text);
+  ASSERT_EQ(listed.models_size(), 1);
+  EXPECT_EQ(listed.models(0).name(), "long");
+  EXPECT_EQ(listed.models(0).version(), kept_version);
+  EXPECT_EQ(listed.models(0).training_state(), v1::TRAINING_CANCELLED);
+  // The model still answers.
+  EXPECT_EQ(
+      Bnmlp({"predict", "--name", "long", "--images", images, "--limit", "3"})
+          .exit_code,
+      0);
+}
+
+TEST_F(CliTest, ServerErrorsExitOneWithTheServersMessage) {
+  Create("dup", "2-2");
+  const CommandResult again =
+      Bnmlp({"create", "--name", "dup", "--layers", "2-2"});
+  EXPECT_EQ(again.exit_code, kRpcError) << Describe(again);
+  EXPECT_THAT(again.stderr_text, HasSubstr("CreateModel: ALREADY_EXISTS: "));
+  const CommandResult missing = Bnmlp({"params", "--name", "nope"});
+  EXPECT_EQ(missing.exit_code, kRpcError) << Describe(missing);
+  EXPECT_THAT(missing.stderr_text, HasSubstr("GetParameters: NOT_FOUND: "));
+}
+
+TEST_F(CliTest, BadFilesExitFourWithTheReadersMessage) {
+  Create("f", "2-4-2");
+  const std::string missing = dir_.path() + "/missing.csv";
+  const CommandResult no_file =
+      Bnmlp({"train", "--name", "f", "--train_csv", missing});
+  EXPECT_EQ(no_file.exit_code, kInputError) << Describe(no_file);
+  EXPECT_THAT(no_file.stderr_text, HasSubstr(missing));
+
+  const std::string malformed =
+      dir_.Write("bad.csv", "1,2,0\n3,4,1\n5,oops,1\n");
+  const CommandResult bad =
+      Bnmlp({"train", "--name", "f", "--train_csv", malformed});
+  EXPECT_EQ(bad.exit_code, kInputError) << Describe(bad);
+  EXPECT_THAT(bad.stderr_text, AllOf(HasSubstr("bad.csv"), HasSubstr("oops"),
+                                     HasSubstr("bad.csv:3:")));
+
+  const std::string wide = dir_.Write("wide.csv", "1,2,3,0\n4,5,6,1\n");
+  const CommandResult mismatch =
+      Bnmlp({"train", "--name", "f", "--train_csv", wide});
+  EXPECT_EQ(mismatch.exit_code, kInputError) << Describe(mismatch);
+  EXPECT_THAT(
+      mismatch.stderr_text,
+      HasSubstr("has 3 features per sample, but model 'f' takes 2 inputs"));
+}
+
+TEST_F(CliTest, UsageErrorsExitTwo) {
+  const struct {
+    std::vector<std::string> args;
+    const char* message;
+  } cases[] = {
+      {{"frobnicate"}, "unknown command 'frobnicate'"},
+      {{"create", "--layers", "2-2"}, "--name is required"},
+      {{"create", "--name", "x", "--layers", "2-"}, "--layers='2-'"},
+      {{"create", "--name", "x", "--layers", "2-2", "--activation", "gelu"},
+       "expected one of relu, tanh, sigmoid, identity"},
+      {{"train", "--name", "x"}, "no training data"},
+      {{"list", "--epochs", "3"}, "'bnmlp list' has no flag --epochs"},
+  };
+  for (const auto& c : cases) {
+    const CommandResult result = Bnmlp(c.args);
+    EXPECT_EQ(result.exit_code, kUsage) << Describe(result);
+    EXPECT_THAT(result.stderr_text, HasSubstr(c.message));
+  }
+}
+
+TEST(CliWithoutServerTest, UnreachableServerExitsThreeNamingTheAddress) {
+  // Nothing listens on port 1 of loopback (binding it needs privileges).
+  for (const std::vector<std::string>& command :
+       {std::vector<std::string>{"health"},
+        {"list"},
+        {"train", "--name", "m", "--fashion_mnist"}}) {
+    std::vector<std::string> argv = {BnmlpCliPath(), "--server", "127.0.0.1:1"};
+    argv.insert(argv.end(), command.begin(), command.end());
+    absl::StatusOr<CommandResult> result = RunCommand(argv);
+    ASSERT_TRUE(result.ok()) << result.status();
+    EXPECT_EQ(result->exit_code, kUnreachable) << Describe(*result);
+    EXPECT_THAT(result->stderr_text,
+                HasSubstr("the server at 127.0.0.1:1 is unreachable"));
+  }
+}
+
+TEST(CliWithoutServerTest, HelpExplainsCommandsAndFlags) {
+  absl::StatusOr<CommandResult> help = RunCommand({BnmlpCliPath(), "--help"});
+  ASSERT_TRUE(help.ok()) << help.status();
+  EXPECT_EQ(help->exit_code, 0);
+  EXPECT_THAT(
+      help->stdout_text,
+      AllOf(HasSubstr("health"), HasSubstr("create"), HasSubstr("train"),
+            HasSubstr("predict"), HasSubstr("params"), HasSubstr("list"),
+            HasSubstr("delete"), HasSubstr("Exit codes")));
+  absl::StatusOr<CommandResult> train_help =
+      RunCommand({BnmlpCliPath(), "train", "--help"});
+  ASSERT_TRUE(train_help.ok()) << train_help.status();
+  EXPECT_EQ(train_help->exit_code, 0);
+  EXPECT_THAT(train_help->stdout_text,
+              AllOf(HasSubstr("--fashion_mnist"),
+                    HasSubstr("--epochs (default: 10)"), HasSubstr("Ctrl-C")));
+}
+
+}  // namespace
+}  // namespace bnmlp

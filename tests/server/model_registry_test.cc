@@ -1,0 +1,274 @@
+#include "server/model_registry.h"
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace bnmlp {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+ModelConfig SmallConfig() {
+  ModelConfig config;
+  config.layer_sizes = {2, 4, 2};
+  config.seed = 11;
+  return config;
+}
+
+TrainingProgress EpochEnd(int epoch) {
+  TrainingProgress progress;
+  progress.epoch = epoch;
+  progress.epochs = 10;
+  progress.epoch_end = true;
+  return progress;
+}
+
+// A model that differs from any freshly created one.
+Model<float> Perturbed(const Model<float>& model) {
+  Model<float> copy = model;
+  copy.mutable_layer(0).weight(0, 0) += 1.0f;
+  return copy;
+}
+
+TEST(ValidateModelNameTest, AcceptsTheDocumentedAlphabet) {
+  EXPECT_TRUE(ValidateModelName("a").ok());
+  EXPECT_TRUE(ValidateModelName("Fashion-MNIST_v1.2").ok());
+  EXPECT_TRUE(ValidateModelName("9lives").ok());
+  EXPECT_TRUE(ValidateModelName(std::string(64, 'x')).ok());
+}
+
+TEST(ValidateModelNameTest, RejectsBadNamesNamingTheField) {
+  for (const std::string& name :
+       {std::string(), std::string(65, 'x'), std::string("-leading"),
+        std::string(".hidden"), std::string("has space"),
+        std::string("slash/name"), std::string("nul\0byte", 8)}) {
+    const absl::Status status = ValidateModelName(name);
+    EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << name;
+    EXPECT_THAT(status.message(), HasSubstr("name:")) << name;
+  }
+}
+
+TEST(ModelRegistryTest, CreatePublishesVersionOne) {
+  ModelRegistry registry({});
+  absl::StatusOr<ModelStatus> created = registry.Create("m", SmallConfig());
+  ASSERT_TRUE(created.ok()) << created.status();
+  EXPECT_EQ(created->name, "m");
+  EXPECT_EQ(created->version, 1);
+  EXPECT_EQ(created->training_state, TrainingState::kUntrained);
+  EXPECT_EQ(created->parameter_count,
+            CountParameters({2, 4, 2}, Normalization::kPreActivation));
+  absl::StatusOr<ModelSnapshot> snapshot = registry.GetSnapshot("m");
+  ASSERT_TRUE(snapshot.ok());
+  EXPECT_EQ(snapshot->version, 1);
+  ASSERT_NE(snapshot->model, nullptr);
+  EXPECT_EQ(snapshot->model->input_size(), 2);
+}
+
+TEST(ModelRegistryTest, DuplicateNameIsAlreadyExists) {
+  ModelRegistry registry({});
+  ASSERT_TRUE(registry.Create("m", SmallConfig()).ok());
+  EXPECT_EQ(registry.Create("m", SmallConfig()).status().code(),
+            absl::StatusCode::kAlreadyExists);
+}
+
+TEST(ModelRegistryTest, ModelLimitIsResourceExhausted) {
+  ModelRegistry registry({/*max_models=*/2});
+  ASSERT_TRUE(registry.Create("a", SmallConfig()).ok());
+  ASSERT_TRUE(registry.Create("b", SmallConfig()).ok());
+  const absl::Status status = registry.Create("c", SmallConfig()).status();
+  EXPECT_EQ(status.code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_THAT(status.message(), HasSubstr("--max_models"));
+  ASSERT_TRUE(registry.Delete("a").ok());
+  EXPECT_TRUE(registry.Create("c", SmallConfig()).ok());
+}
+
+TEST(ModelRegistryTest, ParameterLimitIsCheckedBeforeAllocating) {
+  ModelRegistry registry({/*max_models=*/4, /*max_parameters=*/1000});
+  ModelConfig huge = SmallConfig();
+  // 2^62 x 2^62 would overflow any naive product and exhaust memory.
+  huge.layer_sizes = {int64_t{1} << 62, int64_t{1} << 62, 2};
+  EXPECT_EQ(registry.Create("huge", huge).status().code(),
+            absl::StatusCode::kResourceExhausted);
+  ModelConfig big = SmallConfig();
+  big.layer_sizes = {100, 100, 2};
+  EXPECT_EQ(registry.Create("big", big).status().code(),
+            absl::StatusCode::kResourceExhausted);
+  EXPECT_TRUE(registry.List().empty());
+}
+
+TEST(ModelRegistryTest, UnknownAndInvalidNames) {
+  ModelRegistry registry({});
+  EXPECT_EQ(registry.GetSnapshot("nope").status().code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_EQ(registry.GetStatus("nope").status().code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_EQ(registry.Delete("nope").status().code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_EQ(registry.StartTraining("nope", "t").status().code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_EQ(registry.GetSnapshot("bad name").status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(registry.Create("", SmallConfig()).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST(ModelRegistryTest, ListIsSortedByName) {
+  ModelRegistry registry({});
+  for (const char* name : {"zeta", "alpha", "mid"}) {
+    ASSERT_TRUE(registry.Create(name, SmallConfig()).ok());
+  }
+  std::vector<std::string> names;
+  for (const ModelStatus& status : registry.List())
+    names.push_back(status.name);
+  EXPECT_THAT(names, ElementsAre("alpha", "mid", "zeta"));
+}
+
+TEST(TrainingRunTest, PublishIncrementsVersionAndKeepsOldSnapshotsAlive) {
+  ModelRegistry registry({});
+  ASSERT_TRUE(registry.Create("m", SmallConfig()).ok());
+  absl::StatusOr<ModelSnapshot> v1 = registry.GetSnapshot("m");
+  ASSERT_TRUE(v1.ok());
+  absl::StatusOr<std::unique_ptr<TrainingRun>> run =
+      registry.StartTraining("m", "tester");
+  ASSERT_TRUE(run.ok()) << run.status();
+  EXPECT_EQ((*run)->start().version, 1);
+  EXPECT_EQ(registry.GetStatus("m")->training_state, TrainingState::kTraining);
+
+  const Model<float> trained = Perturbed(*(*run)->start().model);
+  EXPECT_EQ((*run)->Publish(trained, EpochEnd(1)), 2);
+  absl::StatusOr<ModelSnapshot> v2 = registry.GetSnapshot("m");
+  ASSERT_TRUE(v2.ok());
+  EXPECT_EQ(v2->version, 2);
+  EXPECT_EQ(v2->model->layer(0).weight, trained.layer(0).weight);
+  // The old snapshot is untouched and still readable.
+  EXPECT_NE(v1->model->layer(0).weight, v2->model->layer(0).weight);
+
+  TrainingProgress mid;
+  mid.epoch = 2;
+  mid.batch = 1;
+  EXPECT_EQ((*run)->Report(mid), 2);  // mid-epoch: no new version
+  EXPECT_EQ(registry.GetStatus("m")->last_progress->progress.batch, 1);
+
+  EXPECT_EQ((*run)->Finish(absl::OkStatus()), 2);
+  absl::StatusOr<ModelStatus> status = registry.GetStatus("m");
+  EXPECT_EQ(status->training_state, TrainingState::kTrained);
+  EXPECT_TRUE(status->last_progress->done);
+  EXPECT_EQ(status->last_progress->version, 2);
+  EXPECT_TRUE(status->last_error.empty());
+}
+
+TEST(TrainingRunTest, SecondRunIsFailedPreconditionNamingTheFirst) {
+  ModelRegistry registry({});
+  ASSERT_TRUE(registry.Create("m", SmallConfig()).ok());
+  absl::StatusOr<std::unique_ptr<TrainingRun>> first =
+      registry.StartTraining("m", "ipv4:10.0.0.7:4242");
+  ASSERT_TRUE(first.ok());
+  const absl::Status second = registry.StartTraining("m", "other").status();
+  EXPECT_EQ(second.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(second.message(), HasSubstr("ipv4:10.0.0.7:4242"));
+  EXPECT_THAT(second.message(), HasSubstr("already training"));
+  (*first)->Finish(absl::OkStatus());
+  EXPECT_TRUE(registry.StartTraining("m", "other").ok());
+}
+
+TEST(TrainingRunTest, CancelledAndFailedRunsKeepTheLastVersion) {
+  ModelRegistry registry({});
+  ASSERT_TRUE(registry.Create("m", SmallConfig()).ok());
+  {
+    auto run = registry.StartTraining("m", "t");
+    ASSERT_TRUE(run.ok());
+    (*run)->Publish(Perturbed(*(*run)->start().model), EpochEnd(1));
+    (*run)->Finish(absl::CancelledError("stopped by the client"));
+  }
+  absl::StatusOr<ModelStatus> status = registry.GetStatus("m");
+  EXPECT_EQ(status->training_state, TrainingState::kCancelled);
+  EXPECT_EQ(status->version, 2);
+  EXPECT_EQ(status->last_error, "stopped by the client");
+  {
+    auto run = registry.StartTraining("m", "t");
+    ASSERT_TRUE(run.ok());
+    EXPECT_EQ((*run)->start().version, 2);
+    (*run)->Finish(absl::InternalError("boom"));
+  }
+  status = registry.GetStatus("m");
+  EXPECT_EQ(status->training_state, TrainingState::kFailed);
+  EXPECT_EQ(status->version, 2);
+  EXPECT_EQ(status->last_error, "boom");
+}
+
+TEST(TrainingRunTest, DestroyingAnUnfinishedRunMarksItFailed) {
+  ModelRegistry registry({});
+  ASSERT_TRUE(registry.Create("m", SmallConfig()).ok());
+  { ASSERT_TRUE(registry.StartTraining("m", "t").ok()); }
+  EXPECT_EQ(registry.GetStatus("m")->training_state, TrainingState::kFailed);
+  EXPECT_TRUE(registry.StartTraining("m", "t").ok());
+}
+
+TEST(TrainingRunTest, DeleteCancelsTheRunAndOutlivesTheEntry) {
+  ModelRegistry registry({});
+  ASSERT_TRUE(registry.Create("m", SmallConfig()).ok());
+  absl::StatusOr<std::unique_ptr<TrainingRun>> run =
+      registry.StartTraining("m", "t");
+  ASSERT_TRUE(run.ok());
+  EXPECT_FALSE((*run)->cancel_requested());
+  absl::StatusOr<bool> cancelled = registry.Delete("m");
+  ASSERT_TRUE(cancelled.ok());
+  EXPECT_TRUE(*cancelled);
+  EXPECT_TRUE((*run)->cancel_requested());
+  EXPECT_THAT((*run)->cancel_reason(), HasSubstr("deleted"));
+  // Publishing after the delete reaches nobody and breaks nothing.
+  (*run)->Publish(*(*run)->start().model, EpochEnd(1));
+  (*run)->Finish(absl::CancelledError((*run)->cancel_reason()));
+  EXPECT_EQ(registry.GetStatus("m").status().code(),
+            absl::StatusCode::kNotFound);
+  // The name is free again, for a brand-new model.
+  absl::StatusOr<ModelStatus> again = registry.Create("m", SmallConfig());
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->version, 1);
+  EXPECT_EQ(*registry.Delete("m"), false);
+}
+
+TEST(TrainingRunTest, CancelAllTrainingsCancelsAndRefusesNewRuns) {
+  ModelRegistry registry({});
+  ASSERT_TRUE(registry.Create("a", SmallConfig()).ok());
+  ASSERT_TRUE(registry.Create("b", SmallConfig()).ok());
+  auto run = registry.StartTraining("a", "t");
+  ASSERT_TRUE(run.ok());
+  EXPECT_EQ(registry.CancelAllTrainings("the server is shutting down"), 1);
+  EXPECT_TRUE((*run)->cancel_requested());
+  EXPECT_EQ((*run)->cancel_reason(), "the server is shutting down");
+  EXPECT_EQ(registry.StartTraining("b", "t").status().code(),
+            absl::StatusCode::kUnavailable);
+  // Serving continues meanwhile.
+  EXPECT_TRUE(registry.GetSnapshot("b").ok());
+}
+
+TEST(ModelRegistryTest, ConcurrentCreatesRespectTheModelLimit) {
+  ModelRegistry registry({/*max_models=*/5});
+  std::vector<std::thread> threads;
+  std::atomic<int> created{0};
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&registry, &created, t] {
+      for (int i = 0; i < 4; ++i) {
+        if (registry.Create("m" + std::to_string(t * 4 + i), SmallConfig())
+                .ok()) {
+          ++created;
+        }
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  EXPECT_EQ(created.load(), 5);
+  EXPECT_EQ(registry.List().size(), 5u);
+}
+
+}  // namespace
+}  // namespace bnmlp
