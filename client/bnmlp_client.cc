@@ -85,6 +85,7 @@ v1::TrainRequest MakeTrainRequest(const std::string& name,
   request.set_nesterov(options.nesterov);
   request.set_weight_decay(options.weight_decay);
   request.set_shuffle_seed(options.shuffle_seed);
+  request.set_learning_rate_schedule(options.learning_rate_schedule);
   return request;
 }
 

@@ -80,6 +80,7 @@ struct TrainOptions {
   bool nesterov = false;
   float weight_decay = 0;
   uint64_t shuffle_seed = 0;
+  v1::LearningRateSchedule learning_rate_schedule = v1::CONSTANT;
 };
 
 // Receives every TrainProgress message; returning false cancels training.

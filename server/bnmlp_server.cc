@@ -1,5 +1,6 @@
 #include "server/bnmlp_server.h"
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <limits>
@@ -89,12 +90,15 @@ absl::StatusOr<std::unique_ptr<BnmlpServer>> BnmlpServer::Start(
   builder.SetMaxSendMessageSize(options.max_message_bytes);
   builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::NUM_CQS,
                               1);
+  // One poller at least, at most worker_threads idle ones. A thread that
+  // takes a call is replaced only when fewer than MIN_POLLERS remain, so
+  // MIN_POLLERS must stay below MAX_POLLERS, or every call would start (and
+  // then end) a thread.
   builder.SetSyncServerOption(
-      grpc::ServerBuilder::SyncServerOption::MIN_POLLERS,
-      options.worker_threads);
+      grpc::ServerBuilder::SyncServerOption::MIN_POLLERS, 1);
   builder.SetSyncServerOption(
       grpc::ServerBuilder::SyncServerOption::MAX_POLLERS,
-      options.worker_threads);
+      std::max(2, options.worker_threads));
   server->server_ = builder.BuildAndStart();
   if (server->server_ == nullptr || server->port_ == 0) {
     server->shut_down_ = true;

@@ -22,9 +22,9 @@ struct ServerOptions {
   // Largest request or response message; bigger ones get RESOURCE_EXHAUSTED
   // from gRPC. 256 MiB fits a 60,000 x 784 float training set.
   int max_message_bytes = 256 << 20;
-  // gRPC polling threads kept waiting for calls. A call runs on the thread
-  // that received it and gRPC starts another poller while calls are in
-  // flight, so concurrent calls are never refused.
+  // Most gRPC threads kept idle, polling for calls (2 at least). A call runs
+  // on the thread that received it, and gRPC starts another poller while
+  // calls are in flight, so concurrent calls are never refused.
   int worker_threads = 2;
   RegistryLimits limits;
   // How often Train streams per-batch progress within an epoch.

@@ -1,10 +1,5 @@
 // bnmlp-server: the flags, the signals and the port file around BnmlpServer.
-#include <fcntl.h>
-#include <signal.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -23,6 +18,7 @@
 #include "core/compute_threads.h"
 #include "server/bnmlp_server.h"
 #include "server/event_log.h"
+#include "server/shutdown_signal.h"
 
 namespace {
 
@@ -42,9 +38,10 @@ ABSL_FLAG(int, max_message_bytes, 256 << 20,
           "RESOURCE_EXHAUSTED. The default fits a 60,000 x 784 float "
           "training set");
 ABSL_FLAG(int, worker_threads, DefaultThreads(),
-          "gRPC threads kept polling for calls (default: one per core). A "
-          "call runs on the thread that received it; more threads start "
-          "while calls are in flight, so calls are never refused");
+          "Most gRPC threads kept idle, polling for calls (default: one per "
+          "core; 2 at least). A call runs on the thread that received it; "
+          "more threads start while calls are in flight, so calls are never "
+          "refused");
 ABSL_FLAG(int, compute_threads, DefaultThreads(),
           "Threads each matrix product (GEMM) may use (default: one per "
           "core). Training and large Predict batches use them; keep "
@@ -115,41 +112,6 @@ absl::Status WritePortFile(const std::string& path, int port) {
   return absl::OkStatus();
 }
 
-// SIGINT/SIGTERM may arrive on any thread (OpenBLAS starts its threads
-// before main, so a signal mask set here would not cover them). The handler
-// only writes the signal number into a pipe (async-signal-safe); the main
-// thread blocks reading it.
-int shutdown_pipe[2] = {-1, -1};
-
-void OnShutdownSignal(int signal_number) {
-  const unsigned char byte = static_cast<unsigned char>(signal_number);
-  ssize_t ignored = write(shutdown_pipe[1], &byte, 1);
-  (void)ignored;
-}
-
-absl::Status InstallShutdownSignalHandlers() {
-  if (pipe2(shutdown_pipe, O_CLOEXEC) != 0) {
-    return absl::ErrnoToStatus(errno, "pipe2 for the signal handler");
-  }
-  struct sigaction action = {};
-  action.sa_handler = OnShutdownSignal;
-  action.sa_flags = SA_RESTART;
-  sigemptyset(&action.sa_mask);
-  for (int signal_number : {SIGINT, SIGTERM}) {
-    if (sigaction(signal_number, &action, nullptr) != 0) {
-      return absl::ErrnoToStatus(errno, "sigaction");
-    }
-  }
-  return absl::OkStatus();
-}
-
-int WaitForShutdownSignal() {
-  unsigned char byte = 0;
-  while (read(shutdown_pipe[0], &byte, 1) != 1) {
-  }
-  return byte;
-}
-
 // listen_address with the port actually bound (it may have asked for 0).
 std::string BoundAddress(const std::string& listen_address, int port) {
   const size_t colon = listen_address.rfind(':');
@@ -167,11 +129,12 @@ int Run() {
   if (absl::Status status = ValidateProcessFlags(); !status.ok()) {
     return Fail(status);
   }
-  SetComputeThreads(absl::GetFlag(FLAGS_compute_threads));
-
+  // Before any thread starts, so that they all inherit the signal mask.
   if (absl::Status status = InstallShutdownSignalHandlers(); !status.ok()) {
     return Fail(status);
   }
+  SetComputeThreads(absl::GetFlag(FLAGS_compute_threads));
+
   absl::StatusOr<std::unique_ptr<BnmlpServer>> server =
       BnmlpServer::Start(*options);
   if (!server.ok()) return Fail(server.status());

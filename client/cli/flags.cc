@@ -82,6 +82,8 @@ ABSL_FLAG(float, momentum, 0.9f,
 ABSL_FLAG(bool, nesterov, false, "Use Nesterov momentum (SGD).");
 ABSL_FLAG(float, weight_decay, 0.0f, "L2 penalty on the weights.");
 ABSL_FLAG(uint64_t, shuffle_seed, 0, "Seed of the per-epoch shuffle.");
+ABSL_FLAG(std::string, lr_schedule, "constant",
+          "constant, or cosine (anneal the learning rate to 0 over the run).");
 
 ABSL_FLAG(bool, probabilities, false,
           "Also print each row's class probabilities.");

@@ -52,6 +52,7 @@ ABSL_DECLARE_FLAG(float, momentum);
 ABSL_DECLARE_FLAG(bool, nesterov);
 ABSL_DECLARE_FLAG(float, weight_decay);
 ABSL_DECLARE_FLAG(uint64_t, shuffle_seed);
+ABSL_DECLARE_FLAG(std::string, lr_schedule);
 
 // Prediction output.
 ABSL_DECLARE_FLAG(bool, probabilities);

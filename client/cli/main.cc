@@ -61,7 +61,7 @@ std::vector<CommandSpec> Commands() {
              "validation_csv", "validation_images", "validation_labels",
              "fashion_mnist", "fashion_mnist_dir", "limit", "epochs",
              "batch_size", "optimizer", "learning_rate", "momentum", "nesterov",
-             "weight_decay", "shuffle_seed"},
+             "weight_decay", "shuffle_seed", "lr_schedule"},
             CsvFlags())},
       {"predict", "Predict classes (or values) for a file or stdin.",
        "Input: --csv FILE (with or without the label column), --images FILE\n"

@@ -36,6 +36,10 @@ absl::StatusOr<client::TrainOptions> TrainOptionsFromFlags(
   absl::StatusOr<v1::Optimizer> optimizer =
       ParseEnumFlag<v1::Optimizer>("optimizer", absl::GetFlag(FLAGS_optimizer));
   if (!optimizer.ok()) return optimizer.status();
+  absl::StatusOr<v1::LearningRateSchedule> schedule =
+      ParseEnumFlag<v1::LearningRateSchedule>("lr_schedule",
+                                              absl::GetFlag(FLAGS_lr_schedule));
+  if (!schedule.ok()) return schedule.status();
   client::TrainOptions options;
   options.epochs = absl::GetFlag(FLAGS_epochs);
   options.batch_size = absl::GetFlag(FLAGS_batch_size);
@@ -47,6 +51,7 @@ absl::StatusOr<client::TrainOptions> TrainOptionsFromFlags(
   options.nesterov = absl::GetFlag(FLAGS_nesterov);
   options.weight_decay = absl::GetFlag(FLAGS_weight_decay);
   options.shuffle_seed = absl::GetFlag(FLAGS_shuffle_seed);
+  options.learning_rate_schedule = *schedule;
   return options;
 }
 

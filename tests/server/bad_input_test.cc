@@ -247,10 +247,14 @@ TEST_F(BadInputTest, MomentumOutsideZeroToOne) {
   }
 }
 
-TEST_F(BadInputTest, UnknownOptimizerEnum) {
+TEST_F(BadInputTest, UnknownOptimizerOrScheduleEnum) {
   v1::TrainRequest request = GoodTrain();
   request.set_optimizer(static_cast<v1::Optimizer>(5));
   EXPECT_THAT(Train(request), StatusIs(kInvalid, "optimizer: expected one of"));
+  request = GoodTrain();
+  request.set_learning_rate_schedule(static_cast<v1::LearningRateSchedule>(2));
+  EXPECT_THAT(Train(request),
+              StatusIs(kInvalid, "learning_rate_schedule: expected one of"));
 }
 
 TEST_F(BadInputTest, LayerSizesTooFewOrZero) {

@@ -23,6 +23,7 @@ struct ParityCase {
   v1::Normalization normalization;
   v1::Optimizer optimizer;
   v1::Task task;
+  v1::LearningRateSchedule schedule = v1::CONSTANT;
 };
 
 void PrintTo(const ParityCase& parity_case, std::ostream* os) {
@@ -58,6 +59,7 @@ TEST_P(ParityTest, ServiceTrainingMatchesEngineTrainingBitForBit) {
   v1::TrainRequest train = TrainRequestFor("m", data, /*epochs=*/3,
                                            /*batch_size=*/8);
   train.set_optimizer(param.optimizer);
+  train.set_learning_rate_schedule(param.schedule);
   train.set_learning_rate(0.02f);
   train.set_weight_decay(0.001f);
   train.set_shuffle_seed(99);
@@ -92,6 +94,9 @@ TEST_P(ParityTest, ServiceTrainingMatchesEngineTrainingBitForBit) {
   options.shuffle_seed = 99;
   options.optimizer.kind =
       param.optimizer == v1::ADAM ? OptimizerKind::kAdam : OptimizerKind::kSgd;
+  options.schedule = param.schedule == v1::COSINE
+                         ? LearningRateSchedule::kCosine
+                         : LearningRateSchedule::kConstant;
   options.optimizer.learning_rate = 0.02f;  // the float the wire carries
   options.optimizer.weight_decay = 0.001f;
   const std::vector<int32_t> labels = data.labels;
@@ -192,6 +197,8 @@ INSTANTIATE_TEST_SUITE_P(
                                  v1::SGD, v1::CLASSIFICATION},
                       ParityCase{"PostActivationAdam", v1::POST_ACTIVATION,
                                  v1::ADAM, v1::CLASSIFICATION},
+                      ParityCase{"PreActivationSgdCosine", v1::PRE_ACTIVATION,
+                                 v1::SGD, v1::CLASSIFICATION, v1::COSINE},
                       ParityCase{"NoNormRegressionSgd", v1::NONE, v1::SGD,
                                  v1::REGRESSION}),
     [](const ::testing::TestParamInfo<ParityCase>& info) {

@@ -80,7 +80,19 @@ absl::StatusOr<std::unique_ptr<ServerProcess>> ServerProcess::Start(
 }
 
 ServerProcess::~ServerProcess() {
-  KillAndReap(pid_);
+  // A server that died on its own (a crash, a sanitizer report) explains
+  // itself in its log, which is about to be deleted: show it.
+  int wait_status = 0;
+  absl::StatusOr<bool> exited =
+      pid_ > 0 ? ReapIfExited(pid_, &wait_status) : false;
+  if (exited.ok() && *exited) {
+    std::fprintf(stderr,
+                 "bnmlp-server (pid %d) exited on its own with %s; its log:\n"
+                 "%s\n",
+                 pid_, DescribeWaitStatus(wait_status).c_str(), Log().c_str());
+  } else {
+    KillAndReap(pid_);
+  }
   unlink(port_file_.c_str());
   unlink((port_file_ + ".tmp").c_str());
   unlink(log_file_.c_str());

@@ -32,7 +32,8 @@ class ServerProcess {
 
   ServerProcess(const ServerProcess&) = delete;
   ServerProcess& operator=(const ServerProcess&) = delete;
-  // SIGKILL and reap if still running; removes the temp files.
+  // SIGKILL and reap if still running; removes the temp files. A server
+  // that exited on its own (crashed) gets its log printed to stderr first.
   ~ServerProcess();
 
   const std::string& address() const { return address_; }  // "127.0.0.1:PORT"

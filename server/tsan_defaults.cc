@@ -1,0 +1,26 @@
+// ThreadSanitizer defaults, compiled into every bnmlp binary that may run
+// under TSan (TSan calls these hooks at startup; elsewhere they are unused).
+// TSAN_OPTIONS in the environment adds to them.
+//
+// Why: Debian's gRPC, protobuf, Abseil, OpenBLAS and libstdc++ are not built
+// with TSan. Their internal synchronization (atomics, futexes, their own
+// mutexes) is invisible to it, so the memory they hand between threads
+// would look racy wherever TSan sees an access: in the interceptors
+// (malloc, memcpy, epoll_wait, ...) those libraries call.
+// ignore_noninstrumented_modules makes TSan skip exactly those interceptor
+// calls. For the same reason server code uses AnnotatedMutex rather than a
+// bare absl::Mutex: see server/annotated_mutex.h.
+extern "C" const char* __tsan_default_options() {
+  return "ignore_noninstrumented_modules=1";
+}
+
+// gRPC's header-only call machinery (CallOpSet in call_op_set.h) is
+// compiled into our binaries and so instrumented, but the library hands a
+// call's CallOpSet between threads through uninstrumented queues: reports
+// with a CallOpSet frame are those hand-offs. Our handlers never run inside
+// a CallOpSet (it only sends and receives their messages), so races in our
+// code are still reported; a deliberate race in a handler was checked to
+// be caught with these settings.
+extern "C" const char* __tsan_default_suppressions() {
+  return "race:grpc::internal::CallOpSet<\n";
+}
