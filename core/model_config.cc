@@ -85,6 +85,11 @@ absl::Status ValidateModelConfig(const ModelConfig& config,
         "layer_sizes must list at least 2 sizes [inputs, ..., outputs], got ",
         sizes.size()));
   }
+  if (static_cast<int64_t>(sizes.size()) > kMaxLayers + 1) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("layer_sizes may list at most ", kMaxLayers + 1,
+                     " sizes (", kMaxLayers, " layers), got ", sizes.size()));
+  }
   for (size_t i = 0; i < sizes.size(); ++i) {
     if (sizes[i] < 1) {
       return absl::InvalidArgumentError(absl::StrCat(

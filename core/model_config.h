@@ -40,6 +40,9 @@ struct ModelConfig {
 // The largest parameter count the engine accepts at all (8 GiB of float
 // parameters); servers usually set a lower limit.
 inline constexpr int64_t kMaxParameterCount = int64_t{1} << 31;
+// The most Linear layers a model may have (each costs workspaces and a
+// pass, whatever its width).
+inline constexpr int64_t kMaxLayers = 1000;
 
 // Trainable parameters (weights, biases, gammas, betas) of `layer_sizes`
 // under `normalization`. Never overflows: entries that are not positive count

@@ -82,26 +82,35 @@ absl::Status ValidateTrainOptions(const TrainOptions& options) {
 }
 
 template <typename T>
+absl::Status ValidateTrainInputs(const ModelConfig& config,
+                                 const Dataset<T>& train,
+                                 const NonDeduced<Dataset<T>>* validation,
+                                 const TrainOptions& options) {
+  if (absl::Status s = ValidateTrainOptions(options); !s.ok()) return s;
+  if (absl::Status s = ValidateDataset(config, train); !s.ok()) return s;
+  if (train.size() < 2) {
+    return absl::InvalidArgumentError(
+        "x has 1 sample; training needs at least 2 (BatchNorm's batch "
+        "variance is undefined for one)");
+  }
+  if (validation != nullptr && !validation->empty()) {
+    return ValidateDataset(config, *validation, "validation_");
+  }
+  return absl::OkStatus();
+}
+
+template <typename T>
 absl::StatusOr<TrainingProgress> Train(Model<T>* model, const Dataset<T>& train,
                                        const NonDeduced<Dataset<T>>* validation,
                                        const TrainOptions& options,
                                        const TrainCallbacks<T>& callbacks) {
   const ModelConfig& config = model->config();
-  if (absl::Status s = ValidateTrainOptions(options); !s.ok()) return s;
-  if (absl::Status s = ValidateDataset(config, train); !s.ok()) return s;
+  if (absl::Status s = ValidateTrainInputs(config, train, validation, options);
+      !s.ok()) {
+    return s;
+  }
   const bool has_validation = validation != nullptr && !validation->empty();
-  if (has_validation) {
-    if (absl::Status s = ValidateDataset(config, *validation, "validation_");
-        !s.ok()) {
-      return s;
-    }
-  }
   const int64_t n = train.size();
-  if (n < 2) {
-    return absl::InvalidArgumentError(
-        "x has 1 sample; training needs at least 2 (BatchNorm's batch "
-        "variance is undefined for one)");
-  }
 
   const BatchSchedule schedule(n, options.batch_size);
   TrainingPass<T> pass(config);
@@ -180,6 +189,14 @@ absl::StatusOr<TrainingProgress> Train(Model<T>* model, const Dataset<T>& train,
   return progress;
 }
 
+template absl::Status ValidateTrainInputs<float>(const ModelConfig&,
+                                                 const Dataset<float>&,
+                                                 const Dataset<float>*,
+                                                 const TrainOptions&);
+template absl::Status ValidateTrainInputs<double>(const ModelConfig&,
+                                                  const Dataset<double>&,
+                                                  const Dataset<double>*,
+                                                  const TrainOptions&);
 template absl::StatusOr<TrainingProgress> Train<float>(
     Model<float>*, const Dataset<float>&, const Dataset<float>*,
     const TrainOptions&, const TrainCallbacks<float>&);

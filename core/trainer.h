@@ -45,6 +45,17 @@ struct TrainOptions {
 // unless every option is in range.
 absl::Status ValidateTrainOptions(const TrainOptions& options);
 
+// Everything Train checks before it touches the model: the options, the
+// training set (at least 2 samples: BatchNorm's batch variance is undefined
+// for one) and the validation set (may be null), INVALID_ARGUMENT naming
+// the field otherwise. Callers that must not start work on bad input (e.g.
+// before claiming a model for training) call it first.
+template <typename T>
+absl::Status ValidateTrainInputs(const ModelConfig& config,
+                                 const Dataset<T>& train,
+                                 const NonDeduced<Dataset<T>>* validation,
+                                 const TrainOptions& options);
+
 struct TrainingProgress {
   int epoch = 0;  // 1-based
   int epochs = 0;

@@ -43,24 +43,6 @@ std::string CancelReason(const TrainingRun& run,
   return "Train cancelled";
 }
 
-// Everything core::Train refuses up front, checked before the model is
-// claimed, so a rejected request leaves the model's state as it was.
-absl::Status ValidateTrainInputs(const ModelConfig& config,
-                                 const TrainInputs& inputs) {
-  BNMLP_RETURN_IF_ERROR(ValidateTrainOptions(inputs.options));
-  BNMLP_RETURN_IF_ERROR(ValidateDataset(config, inputs.train));
-  if (inputs.train.size() < 2) {
-    return absl::InvalidArgumentError(
-        "x has 1 sample; training needs at least 2 (BatchNorm's batch "
-        "variance is undefined for one)");
-  }
-  if (inputs.validation.has_value()) {
-    BNMLP_RETURN_IF_ERROR(
-        ValidateDataset(config, *inputs.validation, "validation_"));
-  }
-  return absl::OkStatus();
-}
-
 // Trains a private copy of the run's start version, publishing every epoch
 // and streaming progress; ends the run and sends the final summary.
 absl::Status RunTraining(TrainingRun& run, const TrainInputs& inputs,
@@ -144,8 +126,12 @@ absl::Status BnMlpServiceImpl::DoTrain(
   absl::StatusOr<TrainInputs> inputs =
       TrainInputsFromProto(request, options_.progress_interval_seconds);
   if (!inputs.ok()) return inputs.status();
-  BNMLP_RETURN_IF_ERROR(
-      ValidateTrainInputs(snapshot->model->config(), *inputs));
+  // Checked before the model is claimed, so a rejected request leaves the
+  // model's state as it was.
+  BNMLP_RETURN_IF_ERROR(ValidateTrainInputs(
+      snapshot->model->config(), inputs->train,
+      inputs->validation.has_value() ? &*inputs->validation : nullptr,
+      inputs->options));
   absl::StatusOr<std::unique_ptr<TrainingRun>> run =
       registry_->StartTraining(request.name(), context->peer());
   if (!run.ok()) return run.status();

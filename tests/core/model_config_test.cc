@@ -59,6 +59,8 @@ TEST(ValidateModelConfigTest, NamesTheFieldAndWhatWasExpected) {
   const Case cases[] = {
       {Config({}), "layer_sizes must list at least 2 sizes"},
       {Config({5}), "layer_sizes must list at least 2 sizes"},
+      {Config(std::vector<int64_t>(1002, 1)),
+       "layer_sizes may list at most 1001 sizes (1000 layers), got 1002"},
       {Config({5, 0, 3}), "layer_sizes[1] must be at least 1, got 0"},
       {Config({5, 4, -3}), "layer_sizes[2] must be at least 1, got -3"},
       {one_class, "at least 2 for classification"},
