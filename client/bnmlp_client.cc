@@ -96,6 +96,9 @@ BnmlpClient::BnmlpClient(std::string address, ClientOptions options)
   grpc::ChannelArguments args;
   args.SetMaxSendMessageSize(options_.max_message_bytes);
   args.SetMaxReceiveMessageSize(options_.max_message_bytes);
+  if (!options_.load_balancing_policy.empty()) {
+    args.SetLoadBalancingPolicyName(options_.load_balancing_policy);
+  }
   std::shared_ptr<grpc::Channel> channel = grpc::CreateCustomChannel(
       address_, grpc::InsecureChannelCredentials(), args);
   stub_ = v1::BnMlpService::NewStub(channel);

@@ -39,6 +39,11 @@ struct ClientOptions {
   int max_message_bytes = 256 * 1024 * 1024;
   // Predict sends at most this many rows per request.
   int64_t predict_rows_per_request = 4096;
+  // gRPC load-balancing policy over the addresses a target resolves to
+  // ("ipv4:10.0.0.1:50051,10.0.0.2:50051", dns:///name): "pick_first"
+  // (gRPC's default: one address, the next on failure) or "round_robin"
+  // (call by call). Empty keeps gRPC's default.
+  std::string load_balancing_policy;
 };
 
 // The architecture options of CreateModel; unset optionals take the

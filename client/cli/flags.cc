@@ -8,6 +8,11 @@ ABSL_FLAG(bool, json, false,
           "Print machine-readable JSON (proto3 JSON names) instead of text.");
 ABSL_FLAG(absl::Duration, timeout, absl::Seconds(30),
           "Deadline of each request (e.g. 30s, 2m); train has none.");
+ABSL_FLAG(std::string, lb_policy, "pick_first",
+          "How calls spread over the addresses of --server (e.g. "
+          "ipv4:10.0.0.1:50051,10.0.0.2:50051): pick_first (one server, the "
+          "next on failure) or round_robin (call by call; only for replicas "
+          "that hold the same models).");
 
 ABSL_FLAG(std::string, name, "", "Name of the model (required).");
 ABSL_FLAG(std::string, layers, "",

@@ -13,6 +13,7 @@
 ABSL_DECLARE_FLAG(std::string, server);
 ABSL_DECLARE_FLAG(bool, json);
 ABSL_DECLARE_FLAG(absl::Duration, timeout);
+ABSL_DECLARE_FLAG(std::string, lb_policy);
 
 // Model selection and architecture.
 ABSL_DECLARE_FLAG(std::string, name);

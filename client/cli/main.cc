@@ -20,7 +20,9 @@ constexpr char kIntro[] =
     "3 server unreachable or not answering in time; 4 bad input file;\n"
     "130 interrupted by Ctrl-C.";
 
-std::vector<std::string> CommonFlags() { return {"server", "json", "timeout"}; }
+std::vector<std::string> CommonFlags() {
+  return {"server", "json", "timeout", "lb_policy"};
+}
 
 std::vector<std::string> CsvFlags() {
   return {"csv_label_column", "csv_target_columns", "csv_header",
@@ -112,10 +114,15 @@ int Main(int argc, char** argv) {
   }
   client::ClientOptions options;
   options.call_timeout = absl::GetFlag(FLAGS_timeout);
+  options.load_balancing_policy = absl::GetFlag(FLAGS_lb_policy);
   options.predict_rows_per_request = absl::GetFlag(FLAGS_rows_per_request);
   if (options.call_timeout <= absl::ZeroDuration() ||
       options.predict_rows_per_request <= 0) {
     return FailUsage("--timeout and --rows_per_request must be positive");
+  }
+  if (options.load_balancing_policy != "pick_first" &&
+      options.load_balancing_policy != "round_robin") {
+    return FailUsage("--lb_policy must be pick_first or round_robin");
   }
   client::BnmlpClient client(absl::GetFlag(FLAGS_server), options);
   const CommandContext context{&client, &*parsed, absl::GetFlag(FLAGS_json)};

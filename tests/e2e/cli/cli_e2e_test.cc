@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <memory>
 #include <random>
 #include <string>
@@ -479,6 +480,61 @@ TEST(CliWithoutServerTest, HelpExplainsCommandsAndFlags) {
   EXPECT_THAT(train_help->stdout_text,
               AllOf(HasSubstr("--fashion_mnist"),
                     HasSubstr("--epochs (default: 10)"), HasSubstr("Ctrl-C")));
+}
+
+}  // namespace
+}  // namespace bnmlp
+
+namespace bnmlp {
+namespace {
+
+// Replicas behind one client: with `--lb_policy round_robin` over an ipv4:
+// target list, one client's calls (here Predict's chunks) alternate between
+// the replicas; with the default pick_first they all go to one. Both
+// replicas hold the same model (created with the same seed), as round robin
+// requires with an in-memory registry.
+TEST(CliReplicasTest, RoundRobinSpreadsCallsOverAnIpv4TargetList) {
+  absl::StatusOr<std::unique_ptr<ServerProcess>> a = ServerProcess::Start();
+  absl::StatusOr<std::unique_ptr<ServerProcess>> b = ServerProcess::Start();
+  ASSERT_TRUE(a.ok() && b.ok());
+  for (const ServerProcess* server : {a->get(), b->get()}) {
+    absl::StatusOr<CommandResult> r =
+        RunCommand({BnmlpCliPath(), "--server", server->address(), "create",
+                    "--name", "m", "--layers", "3-4-2", "--seed", "5"});
+    ASSERT_TRUE(r.ok());
+    ASSERT_EQ(r->exit_code, 0) << Describe(*r);
+  }
+  TempDir dir;
+  const std::string csv = dir.Write("rows.csv", SeparableCsv(12, 3, 2, 1));
+  const std::string target =
+      absl::StrCat("ipv4:", (*a)->address(), ",", (*b)->address());
+  auto predicts_on = [](const ServerProcess& server) {
+    const std::vector<std::string> lines = Lines(server.Log());
+    return std::count_if(lines.begin(), lines.end(), [](const std::string& l) {
+      return absl::StrContains(l, "rpc=Predict");
+    });
+  };
+  auto predict = [&](const std::string& policy) {
+    absl::StatusOr<CommandResult> r = RunCommand(
+        {BnmlpCliPath(), "--server", target, "--lb_policy", policy, "predict",
+         "--name", "m", "--csv", csv, "--rows_per_request", "2"});
+    ASSERT_TRUE(r.ok());
+    ASSERT_EQ(r->exit_code, 0) << Describe(*r);
+  };
+  predict("pick_first");  // 6 chunks, all on one replica
+  const int64_t first_a = predicts_on(**a), first_b = predicts_on(**b);
+  EXPECT_EQ(first_a + first_b, 6);
+  EXPECT_TRUE(first_a == 0 || first_b == 0) << first_a << " vs " << first_b;
+
+  predict("round_robin");  // 6 chunks, alternating
+  EXPECT_GE(predicts_on(**a) - first_a, 2);
+  EXPECT_GE(predicts_on(**b) - first_b, 2);
+
+  absl::StatusOr<CommandResult> bad = RunCommand(
+      {BnmlpCliPath(), "--server", target, "--lb_policy", "random", "list"});
+  ASSERT_TRUE(bad.ok());
+  EXPECT_EQ(bad->exit_code, 2);
+  EXPECT_THAT(bad->stderr_text, HasSubstr("--lb_policy must be"));
 }
 
 }  // namespace
