@@ -1,4 +1,4 @@
-// The bnmlp CLI's exit codes (documented in docs/cli.md; scripts rely on
+// The bnmlp CLI's exit codes (documented in README.md; scripts rely on
 // them) and the one way errors are printed.
 #ifndef BNMLP_CLIENT_CLI_EXIT_CODES_H_
 #define BNMLP_CLIENT_CLI_EXIT_CODES_H_

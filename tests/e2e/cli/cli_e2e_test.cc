@@ -44,7 +44,7 @@ using ::testing::AllOf;
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
 
-// Exit codes documented in docs/cli.md.
+// Exit codes documented in README.md.
 constexpr int kRpcError = 1;
 constexpr int kUsage = 2;
 constexpr int kUnreachable = 3;

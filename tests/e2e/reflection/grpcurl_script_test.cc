@@ -4,6 +4,8 @@
 #include <set>
 #include <sstream>
 
+#include "absl/strings/match.h"
+#include "absl/strings/str_split.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -73,6 +75,36 @@ TEST(ParseGrpcurlScriptTest, TheExamplesFileCoversEveryRpc) {
     EXPECT_EQ(methods.count(std::string("bnmlp.v1.BnMlpService/") + method), 1u)
         << method;
   }
+}
+
+std::string ReadSourceFile(const std::string& relative) {
+  std::ifstream file(std::string(BNMLP_SOURCE_DIR "/") + relative);
+  EXPECT_TRUE(file.good()) << relative;
+  std::stringstream text;
+  text << file.rdbuf();
+  return text.str();
+}
+
+// The README shows the commands of examples/grpcurl.sh; every grpcurl line
+// it shows must be one of the file's lines (which the e2e test runs), so
+// what a reader copies is what the test checks.
+TEST(ParseGrpcurlScriptTest, TheReadmeShowsTheExamplesFilesCommands) {
+  const std::string script = ReadSourceFile("examples/grpcurl.sh");
+  std::set<std::string> script_lines;
+  for (absl::string_view line : absl::StrSplit(script, '\n')) {
+    if (absl::StartsWith(line, "grpcurl ")) script_lines.emplace(line);
+  }
+  int shown = 0;
+  for (absl::string_view line :
+       absl::StrSplit(ReadSourceFile("README.md"), '\n')) {
+    if (!absl::StartsWith(line, "grpcurl ")) continue;
+    ++shown;
+    EXPECT_EQ(script_lines.count(std::string(line)), 1u)
+        << "README.md shows a grpcurl command that examples/grpcurl.sh "
+           "(and so the e2e test) does not have:\n"
+        << line;
+  }
+  EXPECT_GE(shown, 9);
 }
 
 }  // namespace
