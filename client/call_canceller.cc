@@ -3,13 +3,13 @@
 namespace bnmlp::client {
 
 void CallCanceller::Cancel() {
-  absl::MutexLock lock(&mu_);
+  WriterLock lock(&mu_);
   cancelled_ = true;
   if (context_ != nullptr) context_->TryCancel();
 }
 
 bool CallCanceller::cancelled() const {
-  absl::MutexLock lock(&mu_);
+  WriterLock lock(&mu_);
   return cancelled_;
 }
 
@@ -17,7 +17,7 @@ CallCanceller::Binding::Binding(CallCanceller* canceller,
                                 grpc::ClientContext* context)
     : canceller_(canceller) {
   if (canceller_ == nullptr) return;
-  absl::MutexLock lock(&canceller_->mu_);
+  WriterLock lock(&canceller_->mu_);
   canceller_->context_ = context;
   // TryCancel before the call starts makes the call fail as it starts.
   if (canceller_->cancelled_) context->TryCancel();
@@ -25,7 +25,7 @@ CallCanceller::Binding::Binding(CallCanceller* canceller,
 
 CallCanceller::Binding::~Binding() {
   if (canceller_ == nullptr) return;
-  absl::MutexLock lock(&canceller_->mu_);
+  WriterLock lock(&canceller_->mu_);
   canceller_->context_ = nullptr;
 }
 

@@ -5,7 +5,7 @@
 #include <grpcpp/client_context.h>
 
 #include "absl/base/thread_annotations.h"
-#include "absl/synchronization/mutex.h"
+#include "common/annotated_mutex.h"
 
 namespace bnmlp::client {
 
@@ -39,7 +39,7 @@ class CallCanceller {
   };
 
  private:
-  mutable absl::Mutex mu_;
+  mutable AnnotatedMutex mu_;
   // The lock is held only while setting these fields or calling TryCancel,
   // which does not block, so the context cannot be unbound (and destroyed)
   // while it is being cancelled.

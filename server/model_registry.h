@@ -16,7 +16,7 @@
 #include "core/model.h"
 #include "core/model_config.h"
 #include "core/trainer.h"
-#include "server/annotated_mutex.h"
+#include "common/annotated_mutex.h"
 
 namespace bnmlp {
 

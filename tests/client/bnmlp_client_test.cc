@@ -16,6 +16,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
+#include "common/annotated_mutex.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -32,7 +33,7 @@ class FakeService final : public v1::BnMlpService::Service {
   grpc::Status CreateModel(grpc::ServerContext*,
                            const v1::CreateModelRequest* request,
                            v1::ModelInfo* info) override {
-    absl::MutexLock lock(&mu_);
+    WriterLock lock(&mu_);
     last_create_ = *request;
     if (request->name() == "taken") {
       return grpc::Status(grpc::StatusCode::ALREADY_EXISTS,
@@ -50,7 +51,7 @@ class FakeService final : public v1::BnMlpService::Service {
                      const v1::TrainRequest* request,
                      grpc::ServerWriter<v1::TrainProgress>* writer) override {
     {
-      absl::MutexLock lock(&mu_);
+      WriterLock lock(&mu_);
       last_train_ = *request;
       ++train_calls_;
     }
@@ -64,7 +65,7 @@ class FakeService final : public v1::BnMlpService::Service {
         writer->Write(progress);
         absl::SleepFor(absl::Milliseconds(5));
       }
-      absl::MutexLock lock(&mu_);
+      WriterLock lock(&mu_);
       saw_cancellation_ = true;
       return grpc::Status(grpc::StatusCode::CANCELLED, "cancelled");
     }
@@ -83,7 +84,7 @@ class FakeService final : public v1::BnMlpService::Service {
                        v1::PredictResponse* response) override {
     const int64_t rows = request->x().shape(0);
     {
-      absl::MutexLock lock(&mu_);
+      WriterLock lock(&mu_);
       predict_chunk_rows_.push_back(rows);
     }
     response->mutable_outputs()->add_shape(rows);
@@ -116,30 +117,36 @@ class FakeService final : public v1::BnMlpService::Service {
   }
 
   v1::CreateModelRequest last_create() {
-    absl::MutexLock lock(&mu_);
+    WriterLock lock(&mu_);
     return last_create_;
   }
   v1::TrainRequest last_train() {
-    absl::MutexLock lock(&mu_);
+    WriterLock lock(&mu_);
     return last_train_;
   }
   int train_calls() {
-    absl::MutexLock lock(&mu_);
+    WriterLock lock(&mu_);
     return train_calls_;
   }
   std::vector<int64_t> predict_chunk_rows() {
-    absl::MutexLock lock(&mu_);
+    WriterLock lock(&mu_);
     return predict_chunk_rows_;
   }
   // Waits up to 10 s for a Train handler to see its call cancelled.
   bool WaitForCancellation() {
-    absl::MutexLock lock(&mu_);
-    return mu_.AwaitWithTimeout(absl::Condition(&saw_cancellation_),
-                                absl::Seconds(10));
+    const absl::Time deadline = absl::Now() + absl::Seconds(10);
+    while (absl::Now() < deadline) {
+      {
+        WriterLock lock(&mu_);
+        if (saw_cancellation_) return true;
+      }
+      absl::SleepFor(absl::Milliseconds(5));
+    }
+    return false;
   }
 
  private:
-  absl::Mutex mu_;  // Held only to copy the recorded requests in or out.
+  AnnotatedMutex mu_;  // Held only to copy the recorded requests in or out.
   v1::CreateModelRequest last_create_ ABSL_GUARDED_BY(mu_);
   v1::TrainRequest last_train_ ABSL_GUARDED_BY(mu_);
   int train_calls_ ABSL_GUARDED_BY(mu_) = 0;

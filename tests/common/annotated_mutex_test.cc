@@ -1,4 +1,4 @@
-#include "server/annotated_mutex.h"
+#include "common/annotated_mutex.h"
 
 #include <thread>
 #include <vector>

@@ -7,14 +7,14 @@
 // and tells TSan about each acquire and release through Abseil's dynamic
 // annotations, which compile to nothing outside TSan builds.
 //
-// For the same reason server code must not wait with absl::CondVar,
+// For the same reason our code must not wait with absl::CondVar,
 // Mutex::Await or absl::Notification (their waits happen inside
 // uninstrumented code): use std::atomic or std::condition_variable instead.
 //
 // The class keeps clang's -Wthread-safety analysis: fields are declared
 // ABSL_GUARDED_BY(an AnnotatedMutex) and locked with the RAII classes below.
-#ifndef BNMLP_SERVER_ANNOTATED_MUTEX_H_
-#define BNMLP_SERVER_ANNOTATED_MUTEX_H_
+#ifndef BNMLP_COMMON_ANNOTATED_MUTEX_H_
+#define BNMLP_COMMON_ANNOTATED_MUTEX_H_
 
 #include "absl/base/dynamic_annotations.h"
 #include "absl/base/thread_annotations.h"
@@ -83,4 +83,4 @@ class ABSL_SCOPED_LOCKABLE ReaderLock {
 
 }  // namespace bnmlp
 
-#endif  // BNMLP_SERVER_ANNOTATED_MUTEX_H_
+#endif  // BNMLP_COMMON_ANNOTATED_MUTEX_H_
