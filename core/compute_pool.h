@@ -54,9 +54,11 @@ class ComputePool {
   // Guards the job hand-off below; held only to open, join or close a job.
   std::mutex mu_;
   std::condition_variable wake_;
-  uint64_t generation_ = 0;  // guarded by mu_: bumped when a job opens
-  bool open_ = false;        // guarded by mu_: workers may still join
-  bool stop_ = false;        // guarded by mu_
+  // Bumped (under mu_) when a job opens; read without mu_ by workers
+  // spinning for the next job.
+  std::atomic<uint64_t> generation_{0};
+  bool open_ = false;  // guarded by mu_: workers may still join
+  bool stop_ = false;  // guarded by mu_
   const absl::FunctionRef<void(int)>* job_ = nullptr;  // guarded by mu_
   int chunks_ = 0;                                     // guarded by mu_
 

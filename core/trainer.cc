@@ -178,10 +178,9 @@ absl::StatusOr<TrainingProgress> Train(Model<T>* model, const Dataset<T>& train,
       }
     }
     if (has_validation) {
-      absl::StatusOr<Evaluation> eval = Evaluate(*model, *validation);
-      if (!eval.ok()) return eval.status();
-      progress.validation_loss = eval->loss;
-      progress.validation_accuracy = eval->accuracy;
+      const Evaluation eval = EvaluateValidated(*model, *validation);
+      progress.validation_loss = eval.loss;
+      progress.validation_accuracy = eval.accuracy;
     }
     progress.epoch_end = true;
     if (!report()) return cancelled();
