@@ -36,7 +36,9 @@ ABSL_FLAG(int, blas_threads, 1,
           "parallelizes with its compute pool; >1 measures the alternative "
           "of OpenBLAS's threaded GEMM, usually with --threads 1)");
 
+#if defined(BNMLP_GEMM_OPENBLAS)
 extern "C" void openblas_set_num_threads(int num_threads);
+#endif
 
 namespace bnmlp {
 namespace {
@@ -72,7 +74,9 @@ int Run() {
     sizes.push_back(v);
   }
   SetComputeThreads(absl::GetFlag(FLAGS_threads));
+#if defined(BNMLP_GEMM_OPENBLAS)
   openblas_set_num_threads(absl::GetFlag(FLAGS_blas_threads));
+#endif
   absl::StatusOr<data::Examples> train =
       data::LoadFashionMnist(data::FashionMnistSplit::kTrain);
   absl::StatusOr<data::Examples> test =
