@@ -8,7 +8,7 @@
 // write queue. The unary handlers (Predict above all) run on the very thread
 // that received the call, so there is no extra hand-off on the latency path:
 // bench/load measures Predict against an empty RPC (and measured a callback
-// Predict slower on this stack; see bench/load/README.md).
+// Predict slower on this stack; see bench/README.md).
 #ifndef BNMLP_SERVER_BNMLP_SERVICE_H_
 #define BNMLP_SERVER_BNMLP_SERVICE_H_
 
