@@ -23,8 +23,10 @@ namespace bnmlp {
 // its chunks itself instead of oversubscribing the cores.
 //
 // Uses std::mutex / std::condition_variable (intercepted by ThreadSanitizer;
-// Debian's prebuilt absl::Mutex is not) and never allocates after
-// construction. Thread-safe.
+// Debian's prebuilt absl::Mutex is not, and absl::CondVar waits inside it),
+// and never allocates after construction. libstdc++'s std::mutex carries no
+// clang capability attribute, so the fields below say in comments which
+// lock guards them instead of ABSL_GUARDED_BY. Thread-safe.
 class ComputePool {
  public:
   explicit ComputePool(int threads);

@@ -1,41 +1,18 @@
-// Files the client and CLI tests write: a private temporary directory, CSV
-// text and IDX (MNIST-format) images and labels.
+// Files the client and CLI tests write: the data tests' temporary directory
+// and IDX writer, plus CSV text for a separable problem.
 #ifndef BNMLP_TESTS_CLIENT_TEST_FILES_H_
 #define BNMLP_TESTS_CLIENT_TEST_FILES_H_
 
 #include <cstdint>
 #include <string>
-#include <vector>
 
-#include "absl/strings/string_view.h"
+#include "tests/data/temp_files.h"
 
 namespace bnmlp::client_testing {
 
-// A fresh directory under the test's temporary directory, removed with its
-// contents on destruction. Unique per instance, so parallel tests do not
-// collide.
-class TempDir {
- public:
-  TempDir();
-  ~TempDir();
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-
-  const std::string& path() const { return path_; }
-  // Writes `contents` to `name` in the directory and returns its path;
-  // fails the current test on I/O errors.
-  std::string Write(absl::string_view name, absl::string_view contents) const;
-
- private:
-  std::string path_;
-};
-
-// The contents of the file at `path`; fails the current test if unreadable.
-std::string ReadFile(const std::string& path);
-
-// The bytes of an IDX file of unsigned bytes with dimensions `dims`.
-std::string IdxBytes(const std::vector<uint32_t>& dims,
-                     const std::vector<uint8_t>& data);
+using ::bnmlp::data::test_files::IdxBytes;
+using ::bnmlp::data::test_files::ReadRawFile;
+using ::bnmlp::data::test_files::TempDir;
 
 // A separable classification problem: `rows` samples of `features` values;
 // the label is the index of the largest of the first `classes` features.

@@ -31,7 +31,7 @@ TEST(ReadMaybeCompressedFileTest, ReadsPlainFileAsIs) {
   TempDir dir;
   const std::string bytes = SampleBytes(1000);
   absl::StatusOr<FileContents> contents =
-      ReadMaybeCompressedFile(dir.WritePlain("plain.bin", bytes));
+      ReadMaybeCompressedFile(dir.Write("plain.bin", bytes));
   ASSERT_TRUE(contents.ok()) << contents.status();
   EXPECT_FALSE(contents->gzip);
   EXPECT_EQ(contents->bytes, bytes);
@@ -57,7 +57,7 @@ TEST(ReadMaybeCompressedFileTest, DetectsGzipByContentNotByName) {
   EXPECT_EQ(gzip_without_suffix->bytes, bytes);
 
   absl::StatusOr<FileContents> plain_with_suffix =
-      ReadMaybeCompressedFile(dir.WritePlain("plain.gz", bytes));
+      ReadMaybeCompressedFile(dir.Write("plain.gz", bytes));
   ASSERT_TRUE(plain_with_suffix.ok()) << plain_with_suffix.status();
   EXPECT_FALSE(plain_with_suffix->gzip);
   EXPECT_EQ(plain_with_suffix->bytes, bytes);
@@ -79,7 +79,7 @@ TEST(ReadMaybeCompressedFileTest, ReadsConcatenatedGzipMembers) {
   const std::string second =
       ReadRawFile(dir.WriteGzip("second.gz", "second member"));
   absl::StatusOr<FileContents> contents =
-      ReadMaybeCompressedFile(dir.WritePlain("both.gz", first + second));
+      ReadMaybeCompressedFile(dir.Write("both.gz", first + second));
   ASSERT_TRUE(contents.ok()) << contents.status();
   EXPECT_EQ(contents->bytes, "first member, second member");
 }
@@ -87,7 +87,7 @@ TEST(ReadMaybeCompressedFileTest, ReadsConcatenatedGzipMembers) {
 TEST(ReadMaybeCompressedFileTest, ReadsEmptyFiles) {
   TempDir dir;
   absl::StatusOr<FileContents> plain =
-      ReadMaybeCompressedFile(dir.WritePlain("empty", ""));
+      ReadMaybeCompressedFile(dir.Write("empty", ""));
   ASSERT_TRUE(plain.ok()) << plain.status();
   EXPECT_EQ(plain->bytes, "");
   absl::StatusOr<FileContents> gzip =
@@ -155,7 +155,7 @@ TEST(ReadMaybeCompressedFileTest, TruncatedGzipIsInvalidArgument) {
   // Cut inside the deflate data, and just before the 8-byte trailer.
   for (size_t keep : {gzip.size() / 2, gzip.size() - 4, size_t{5}}) {
     SCOPED_TRACE(keep);
-    const std::string path = dir.WritePlain("cut.gz", gzip.substr(0, keep));
+    const std::string path = dir.Write("cut.gz", gzip.substr(0, keep));
     absl::StatusOr<FileContents> contents = ReadMaybeCompressedFile(path);
     EXPECT_EQ(contents.status().code(), absl::StatusCode::kInvalidArgument);
     EXPECT_THAT(std::string(contents.status().message()),
@@ -174,7 +174,7 @@ TEST(ReadMaybeCompressedFileTest, CorruptGzipIsInvalidArgument) {
   std::string bad_crc = gzip;
   bad_crc[gzip.size() - 8] ^= 0x01;
   for (const std::string& corrupt : {bad_block, bad_crc}) {
-    const std::string path = dir.WritePlain("corrupt.gz", corrupt);
+    const std::string path = dir.Write("corrupt.gz", corrupt);
     absl::StatusOr<FileContents> contents = ReadMaybeCompressedFile(path);
     EXPECT_EQ(contents.status().code(), absl::StatusCode::kInvalidArgument);
     EXPECT_THAT(std::string(contents.status().message()),
@@ -187,7 +187,7 @@ TEST(ReadMaybeCompressedFileTest, EnforcesTheSizeLimit) {
   TempDir dir;
   const std::string bytes = SampleBytes(100);
   for (const std::string& path :
-       {dir.WritePlain("plain", bytes), dir.WriteGzip("data.gz", bytes)}) {
+       {dir.Write("plain", bytes), dir.WriteGzip("data.gz", bytes)}) {
     EXPECT_TRUE(ReadMaybeCompressedFile(path, /*max_bytes=*/100).ok());
     absl::StatusOr<FileContents> contents =
         ReadMaybeCompressedFile(path, /*max_bytes=*/99);
@@ -200,7 +200,7 @@ TEST(ReadMaybeCompressedFileTest, EnforcesTheSizeLimit) {
 TEST(ReadMaybeCompressedFileTest, NegativeLimitIsInvalidArgument) {
   TempDir dir;
   absl::StatusOr<FileContents> contents =
-      ReadMaybeCompressedFile(dir.WritePlain("plain", "x"), -1);
+      ReadMaybeCompressedFile(dir.Write("plain", "x"), -1);
   EXPECT_EQ(contents.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(std::string(contents.status().message()), HasSubstr("max_bytes"));
 }

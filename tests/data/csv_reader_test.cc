@@ -45,8 +45,7 @@ void ExpectMalformedLine(const absl::Status& status, const std::string& path,
 
 TEST(ReadCsvTest, LabelIsTheLastColumnAndHeaderIsDetected) {
   TempDir dir;
-  absl::StatusOr<Examples> examples =
-      ReadCsv(dir.WritePlain("iris.csv", kIris));
+  absl::StatusOr<Examples> examples = ReadCsv(dir.Write("iris.csv", kIris));
   ASSERT_TRUE(examples.ok()) << examples.status();
   EXPECT_EQ(examples->num_samples, 3);
   EXPECT_EQ(examples->num_features, 2);
@@ -71,7 +70,7 @@ TEST(ReadCsvTest, LabelColumnCanBeFirst) {
   CsvOptions options;
   options.label_column = 0;
   absl::StatusOr<Examples> examples = ReadCsv(
-      dir.WritePlain("mnist.csv", "label,p0,p1\n3,0,255\n7,128,1\n"), options);
+      dir.Write("mnist.csv", "label,p0,p1\n3,0,255\n7,128,1\n"), options);
   ASSERT_TRUE(examples.ok()) << examples.status();
   EXPECT_THAT(examples->labels, ElementsAre(3, 7));
   EXPECT_THAT(examples->features, ElementsAre(0, 255, 128, 1));
@@ -83,7 +82,7 @@ TEST(ReadCsvTest, FeatureScaleAppliesToFeaturesOnly) {
   options.label_column = 0;
   options.feature_scale = 0.5f;
   absl::StatusOr<Examples> examples =
-      ReadCsv(dir.WritePlain("data.csv", "3,4,10\n"), options);
+      ReadCsv(dir.Write("data.csv", "3,4,10\n"), options);
   ASSERT_TRUE(examples.ok()) << examples.status();
   EXPECT_THAT(examples->labels, ElementsAre(3));
   EXPECT_THAT(examples->features, ElementsAre(2, 5));
@@ -91,7 +90,7 @@ TEST(ReadCsvTest, FeatureScaleAppliesToFeaturesOnly) {
 
 TEST(ReadCsvTest, NumericFirstLineIsDataUnlessHeaderIsPresent) {
   TempDir dir;
-  const std::string path = dir.WritePlain("data.csv", "0,1,2\n5,6,1\n");
+  const std::string path = dir.Write("data.csv", "0,1,2\n5,6,1\n");
   absl::StatusOr<Examples> automatic = ReadCsv(path);
   ASSERT_TRUE(automatic.ok()) << automatic.status();
   EXPECT_THAT(automatic->labels, ElementsAre(2, 1));
@@ -106,7 +105,7 @@ TEST(ReadCsvTest, NumericFirstLineIsDataUnlessHeaderIsPresent) {
 
 TEST(ReadCsvTest, HeaderAbsentMakesANonNumericFirstLineAnError) {
   TempDir dir;
-  const std::string path = dir.WritePlain("iris.csv", kIris);
+  const std::string path = dir.Write("iris.csv", kIris);
   CsvOptions options;
   options.header = CsvHeader::kAbsent;
   ExpectMalformedLine(ReadCsv(path, options).status(), path, 1,
@@ -116,7 +115,7 @@ TEST(ReadCsvTest, HeaderAbsentMakesANonNumericFirstLineAnError) {
 TEST(ReadCsvTest, RegressionTargetIsTheLastColumnByDefault) {
   TempDir dir;
   absl::StatusOr<Examples> examples = ReadCsv(
-      dir.WritePlain("houses.csv", "rooms,area,price\n3,70,1.5\n4,95,2.25\n"),
+      dir.Write("houses.csv", "rooms,area,price\n3,70,1.5\n4,95,2.25\n"),
       Regression());
   ASSERT_TRUE(examples.ok()) << examples.status();
   EXPECT_EQ(examples->num_features, 2);
@@ -129,7 +128,7 @@ TEST(ReadCsvTest, RegressionTargetIsTheLastColumnByDefault) {
 TEST(ReadCsvTest, RegressionTargetsFollowTheGivenColumnOrder) {
   TempDir dir;
   absl::StatusOr<Examples> examples = ReadCsv(
-      dir.WritePlain("multi.csv", "1,2,3,4\n5,6,7,8\n"), Regression({-1, 0}));
+      dir.Write("multi.csv", "1,2,3,4\n5,6,7,8\n"), Regression({-1, 0}));
   ASSERT_TRUE(examples.ok()) << examples.status();
   EXPECT_EQ(examples->num_features, 2);
   EXPECT_THAT(examples->features, ElementsAre(2, 3, 6, 7));
@@ -140,9 +139,9 @@ TEST(ReadCsvTest, RegressionTargetsFollowTheGivenColumnOrder) {
 TEST(ReadCsvTest, ToleratesWhitespaceCrlfBomBlankLinesAndFloatLabels) {
   TempDir dir;
   absl::StatusOr<Examples> examples = ReadCsv(
-      dir.WritePlain("windows.csv",
-                     "\xEF\xBB\xBFx, y ,label\r\n\r\n 1.5 , -2e1 , 3.0 \r\n\n"
-                     "+4,.5,0\r\n\r\n"));
+      dir.Write("windows.csv",
+                "\xEF\xBB\xBFx, y ,label\r\n\r\n 1.5 , -2e1 , 3.0 \r\n\n"
+                "+4,.5,0\r\n\r\n"));
   ASSERT_TRUE(examples.ok()) << examples.status();
   EXPECT_THAT(examples->features, ElementsAre(1.5f, -20.0f, 4.0f, 0.5f));
   EXPECT_THAT(examples->labels, ElementsAre(3, 0));
@@ -153,7 +152,7 @@ TEST(ReadCsvTest, OtherDelimiters) {
   CsvOptions options;
   options.delimiter = '\t';
   absl::StatusOr<Examples> examples =
-      ReadCsv(dir.WritePlain("data.tsv", "a\tb\n1.5\t2\n"), options);
+      ReadCsv(dir.Write("data.tsv", "a\tb\n1.5\t2\n"), options);
   ASSERT_TRUE(examples.ok()) << examples.status();
   EXPECT_THAT(examples->features, ElementsAre(1.5f));
   EXPECT_THAT(examples->labels, ElementsAre(2));
@@ -169,14 +168,14 @@ TEST(ReadCsvErrorsTest, MissingFileIsNotFound) {
 
 TEST(ReadCsvErrorsTest, EmptyFileAndHeaderOnly) {
   TempDir dir;
-  const std::string empty = dir.WritePlain("empty.csv", "\n\n");
+  const std::string empty = dir.Write("empty.csv", "\n\n");
   absl::Status status = ReadCsv(empty).status();
   EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(std::string(status.message()),
               AllOf(HasSubstr(empty), HasSubstr("no data rows"),
                     HasSubstr("the file is empty")));
 
-  const std::string header = dir.WritePlain("header.csv", "a,b\n");
+  const std::string header = dir.Write("header.csv", "a,b\n");
   status = ReadCsv(header).status();
   EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(std::string(status.message()),
@@ -186,27 +185,26 @@ TEST(ReadCsvErrorsTest, EmptyFileAndHeaderOnly) {
 
 TEST(ReadCsvErrorsTest, RaggedRow) {
   TempDir dir;
-  const std::string path =
-      dir.WritePlain("ragged.csv", "a,b,c\n1,2,0\n\n3,4,5,1\n");
+  const std::string path = dir.Write("ragged.csv", "a,b,c\n1,2,0\n\n3,4,5,1\n");
   ExpectMalformedLine(ReadCsv(path).status(), path, 4,
                       "found 4 fields; expected 3 (as on line 2)");
-  const std::string short_row = dir.WritePlain("short.csv", "1,2,0\n3,1\n");
+  const std::string short_row = dir.Write("short.csv", "1,2,0\n3,1\n");
   ExpectMalformedLine(ReadCsv(short_row).status(), short_row, 2,
                       "found 2 fields; expected 3");
 }
 
 TEST(ReadCsvErrorsTest, NonNumericAndNonFiniteFields) {
   TempDir dir;
-  const std::string text = dir.WritePlain("text.csv", "1,2,0\n1,two,0\n");
+  const std::string text = dir.Write("text.csv", "1,2,0\n1,two,0\n");
   ExpectMalformedLine(ReadCsv(text).status(), text, 2,
                       "column 1 ('two'): expected a finite number");
-  const std::string empty = dir.WritePlain("empty.csv", "1,2,0\n1,,0\n");
+  const std::string empty = dir.Write("empty.csv", "1,2,0\n1,,0\n");
   ExpectMalformedLine(ReadCsv(empty).status(), empty, 2,
                       "column 1 (''): expected a finite number");
-  const std::string nan = dir.WritePlain("nan.csv", "1,2,0\nnan,2,0\n");
+  const std::string nan = dir.Write("nan.csv", "1,2,0\nnan,2,0\n");
   ExpectMalformedLine(ReadCsv(nan).status(), nan, 2,
                       "column 0 ('nan'): expected a finite number");
-  const std::string inf = dir.WritePlain("inf.csv", "1,2,0\n1,2,1e999\n");
+  const std::string inf = dir.Write("inf.csv", "1,2,0\n1,2,1e999\n");
   ExpectMalformedLine(ReadCsv(inf, Regression()).status(), inf, 2,
                       "column 2 ('1e999'): expected a finite number");
 }
@@ -214,7 +212,7 @@ TEST(ReadCsvErrorsTest, NonNumericAndNonFiniteFields) {
 TEST(ReadCsvErrorsTest, LongFieldsAreCutShortInMessages) {
   TempDir dir;
   const std::string path =
-      dir.WritePlain("long.csv", "1,2,0\n1," + std::string(1000, 'x') + ",0\n");
+      dir.Write("long.csv", "1,2,0\n1," + std::string(1000, 'x') + ",0\n");
   const absl::Status status = ReadCsv(path).status();
   ExpectMalformedLine(status, path, 2, "'xxxxxxxxxx");
   EXPECT_LT(status.message().size(), 300u);
@@ -225,7 +223,7 @@ TEST(ReadCsvErrorsTest, BadLabels) {
   for (const std::string label : {"-1", "2.5", "cat", "3000000000", ""}) {
     SCOPED_TRACE(label);
     const std::string path =
-        dir.WritePlain("labels.csv", "1,2,0\n1,2," + label + "\n");
+        dir.Write("labels.csv", "1,2,0\n1,2," + label + "\n");
     ExpectMalformedLine(
         ReadCsv(path).status(), path, 2,
         "column 2 ('" + label + "'): expected a class label (an integer >= 0)");
@@ -234,7 +232,7 @@ TEST(ReadCsvErrorsTest, BadLabels) {
 
 TEST(ReadCsvErrorsTest, ColumnIndexOutOfRange) {
   TempDir dir;
-  const std::string path = dir.WritePlain("data.csv", "1,2,0\n");
+  const std::string path = dir.Write("data.csv", "1,2,0\n");
   CsvOptions options;
   options.label_column = 3;
   ExpectMalformedLine(ReadCsv(path, options).status(), path, 1,
@@ -246,7 +244,7 @@ TEST(ReadCsvErrorsTest, ColumnIndexOutOfRange) {
 
 TEST(ReadCsvErrorsTest, DuplicateTargetColumns) {
   TempDir dir;
-  const std::string path = dir.WritePlain("data.csv", "1,2,0\n");
+  const std::string path = dir.Write("data.csv", "1,2,0\n");
   ExpectMalformedLine(ReadCsv(path, Regression({2, -1})).status(), path, 1,
                       "target_columns names column 2 twice");
 }
@@ -254,14 +252,14 @@ TEST(ReadCsvErrorsTest, DuplicateTargetColumns) {
 TEST(ReadCsvErrorsTest, NoFeatureColumns) {
   TempDir dir;
   // A semicolon file read with the default ',' has a single column.
-  const std::string path = dir.WritePlain("semicolons.csv", "a;b\n1;2\n");
+  const std::string path = dir.Write("semicolons.csv", "a;b\n1;2\n");
   ExpectMalformedLine(ReadCsv(path).status(), path, 2,
                       "all 1 columns (delimiter ',') are labels or targets");
 }
 
 TEST(ReadCsvErrorsTest, BadOptions) {
   TempDir dir;
-  const std::string path = dir.WritePlain("data.csv", "1,2,0\n");
+  const std::string path = dir.Write("data.csv", "1,2,0\n");
   CsvOptions delimiter;
   delimiter.delimiter = '.';
   absl::Status status = ReadCsv(path, delimiter).status();
@@ -289,7 +287,7 @@ TEST(ReadCsvErrorsTest, TruncatedGzip) {
   TempDir dir;
   const std::string gzip = ReadRawFile(dir.WriteGzip("whole.csv.gz", kIris));
   const std::string path =
-      dir.WritePlain("cut.csv.gz", gzip.substr(0, gzip.size() / 2));
+      dir.Write("cut.csv.gz", gzip.substr(0, gzip.size() / 2));
   const absl::Status status = ReadCsv(path).status();
   EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(std::string(status.message()),

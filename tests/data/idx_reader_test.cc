@@ -44,7 +44,7 @@ TEST(ReadIdxImagesTest, ReadsPlainAndGzipImagesScaledToUnit) {
   TempDir dir;
   const std::string idx = IdxBytes({3, 2, 2}, kPixels);
   for (const std::string& path :
-       {dir.WritePlain("images", idx), dir.WriteGzip("images.gz", idx)}) {
+       {dir.Write("images", idx), dir.WriteGzip("images.gz", idx)}) {
     absl::StatusOr<Examples> images = ReadIdxImages(path);
     ASSERT_TRUE(images.ok()) << images.status();
     EXPECT_EQ(images->num_samples, 3);
@@ -62,8 +62,8 @@ TEST(ReadIdxImagesTest, ReadsPlainAndGzipImagesScaledToUnit) {
 
 TEST(ReadIdxImagesTest, KeepsRawPixelValuesWithoutScaling) {
   TempDir dir;
-  absl::StatusOr<Examples> images = ReadIdxImages(
-      dir.WritePlain("images", IdxBytes({3, 2, 2}, kPixels)), false);
+  absl::StatusOr<Examples> images =
+      ReadIdxImages(dir.Write("images", IdxBytes({3, 2, 2}, kPixels)), false);
   ASSERT_TRUE(images.ok()) << images.status();
   EXPECT_THAT(images->features,
               ElementsAre(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 255, 128));
@@ -72,12 +72,12 @@ TEST(ReadIdxImagesTest, KeepsRawPixelValuesWithoutScaling) {
 TEST(ReadIdxImagesTest, FlattensAnyNumberOfFeatureDimensions) {
   TempDir dir;
   absl::StatusOr<Examples> rows =
-      ReadIdxImages(dir.WritePlain("rows", IdxBytes({2, 6}, kPixels)));
+      ReadIdxImages(dir.Write("rows", IdxBytes({2, 6}, kPixels)));
   ASSERT_TRUE(rows.ok()) << rows.status();
   EXPECT_EQ(rows->num_samples, 2);
   EXPECT_EQ(rows->num_features, 6);
   absl::StatusOr<Examples> cubes =
-      ReadIdxImages(dir.WritePlain("cubes", IdxBytes({1, 2, 3, 2}, kPixels)));
+      ReadIdxImages(dir.Write("cubes", IdxBytes({1, 2, 3, 2}, kPixels)));
   ASSERT_TRUE(cubes.ok()) << cubes.status();
   EXPECT_EQ(cubes->num_samples, 1);
   EXPECT_EQ(cubes->num_features, 12);
@@ -88,7 +88,7 @@ TEST(ReadIdxLabelsTest, ReadsPlainAndGzipLabels) {
   const std::string idx =
       IdxBytes({4}, std::string{7, 0, 9, static_cast<char>(255)});
   for (const std::string& path :
-       {dir.WritePlain("labels", idx), dir.WriteGzip("labels.gz", idx)}) {
+       {dir.Write("labels", idx), dir.WriteGzip("labels.gz", idx)}) {
     absl::StatusOr<std::vector<int32_t>> labels = ReadIdxLabels(path);
     ASSERT_TRUE(labels.ok()) << labels.status();
     EXPECT_THAT(*labels, ElementsAre(7, 0, 9, 255));
@@ -109,10 +109,9 @@ TEST(ReadIdxDatasetTest, PairsImagesWithLabels) {
 
 TEST(ReadIdxDatasetTest, CountMismatchNamesBothFiles) {
   TempDir dir;
-  const std::string images =
-      dir.WritePlain("images", IdxBytes({3, 2, 2}, kPixels));
+  const std::string images = dir.Write("images", IdxBytes({3, 2, 2}, kPixels));
   const std::string labels =
-      dir.WritePlain("labels", IdxBytes({2}, std::string{1, 2}));
+      dir.Write("labels", IdxBytes({2}, std::string{1, 2}));
   absl::StatusOr<Examples> examples = ReadIdxDataset(images, labels);
   EXPECT_EQ(examples.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(
@@ -123,8 +122,7 @@ TEST(ReadIdxDatasetTest, CountMismatchNamesBothFiles) {
 
 TEST(ReadIdxDatasetTest, MissingFilesAreNotFound) {
   TempDir dir;
-  const std::string labels =
-      dir.WritePlain("labels", IdxBytes({1}, std::string{1}));
+  const std::string labels = dir.Write("labels", IdxBytes({1}, std::string{1}));
   const std::string missing = dir.PathOf("missing-images");
   absl::StatusOr<Examples> examples = ReadIdxDataset(missing, labels);
   EXPECT_EQ(examples.status().code(), absl::StatusCode::kNotFound);
@@ -135,14 +133,14 @@ TEST(ReadIdxDatasetTest, MissingFilesAreNotFound) {
 
 TEST(IdxErrorsTest, EmptyFile) {
   TempDir dir;
-  const std::string path = dir.WritePlain("empty", "");
+  const std::string path = dir.Write("empty", "");
   ExpectMalformedAt(ReadIdxImages(path).status(), path, "0",
                     "file ends after 0 bytes");
 }
 
 TEST(IdxErrorsTest, BadMagic) {
   TempDir dir;
-  const std::string path = dir.WritePlain("text", "P5\n28 28\n255\n");
+  const std::string path = dir.Write("text", "P5\n28 28\n255\n");
   ExpectMalformedAt(ReadIdxImages(path).status(), path, "0",
                     "bad IDX magic number 0x50350a32");
 }
@@ -150,14 +148,14 @@ TEST(IdxErrorsTest, BadMagic) {
 TEST(IdxErrorsTest, UnsupportedTypeCode) {
   TempDir dir;
   const std::string path =
-      dir.WritePlain("floats", IdxBytes({1, 1}, std::string(4, '\0'), 0x0D));
+      dir.Write("floats", IdxBytes({1, 1}, std::string(4, '\0'), 0x0D));
   ExpectMalformedAt(ReadIdxImages(path).status(), path, "2",
                     "type code 0x0d (float32) is not supported");
 }
 
 TEST(IdxErrorsTest, ZeroDimensionCount) {
   TempDir dir;
-  const std::string path = dir.WritePlain("nodims", IdxBytes({}, "abc"));
+  const std::string path = dir.Write("nodims", IdxBytes({}, "abc"));
   ExpectMalformedAt(ReadIdxLabels(path).status(), path, "3",
                     "dimension count is 0");
 }
@@ -165,7 +163,7 @@ TEST(IdxErrorsTest, ZeroDimensionCount) {
 TEST(IdxErrorsTest, TruncatedHeader) {
   TempDir dir;
   const std::string idx = IdxBytes({3, 2, 2}, "");
-  const std::string path = dir.WritePlain("cut", idx.substr(0, 10));
+  const std::string path = dir.Write("cut", idx.substr(0, 10));
   ExpectMalformedAt(
       ReadIdxImages(path).status(), path, "10",
       "header ends early: the file has only 10 bytes; expected a 16-byte "
@@ -174,7 +172,7 @@ TEST(IdxErrorsTest, TruncatedHeader) {
 
 TEST(IdxErrorsTest, ZeroDimension) {
   TempDir dir;
-  const std::string path = dir.WritePlain("zero", IdxBytes({3, 0, 2}, ""));
+  const std::string path = dir.Write("zero", IdxBytes({3, 0, 2}, ""));
   ExpectMalformedAt(ReadIdxImages(path).status(), path, "8",
                     "dimension 1 is 0");
 }
@@ -182,7 +180,7 @@ TEST(IdxErrorsTest, ZeroDimension) {
 TEST(IdxErrorsTest, TruncatedData) {
   TempDir dir;
   const std::string path =
-      dir.WritePlain("short", IdxBytes({3, 2, 2}, kPixels.substr(0, 11)));
+      dir.Write("short", IdxBytes({3, 2, 2}, kPixels.substr(0, 11)));
   ExpectMalformedAt(ReadIdxImages(path).status(), path, "27",
                     "data ends early: the file has 11 bytes after the 16-byte "
                     "header; expected 12 (the header's dimensions 3 x 2 x 2)");
@@ -190,8 +188,7 @@ TEST(IdxErrorsTest, TruncatedData) {
 
 TEST(IdxErrorsTest, TrailingData) {
   TempDir dir;
-  const std::string path =
-      dir.WritePlain("long", IdxBytes({2}, "\x01\x02\x03"));
+  const std::string path = dir.Write("long", IdxBytes({2}, "\x01\x02\x03"));
   ExpectMalformedAt(ReadIdxLabels(path).status(), path, "10",
                     "unexpected trailing data: the file has 3 bytes after the "
                     "8-byte header; expected 2");
@@ -200,12 +197,12 @@ TEST(IdxErrorsTest, TrailingData) {
 TEST(IdxErrorsTest, HugeHeaderIsRejectedAgainstTheRealSize) {
   TempDir dir;
   const std::string huge =
-      dir.WritePlain("huge", IdxBytes({1u << 31, 1u << 31}, kPixels));
+      dir.Write("huge", IdxBytes({1u << 31, 1u << 31}, kPixels));
   ExpectMalformedAt(ReadIdxImages(huge).status(), huge, "24",
                     "expected 4611686018427387904 (the header's dimensions "
                     "2147483648 x 2147483648)");
   // Beyond int64_t: must not overflow into a plausible size.
-  const std::string overflow = dir.WritePlain(
+  const std::string overflow = dir.Write(
       "overflow", IdxBytes({0xFFFFFFFF, 0xFFFFFFFF, 0xFFFFFFFF}, kPixels));
   ExpectMalformedAt(ReadIdxImages(overflow).status(), overflow, "28",
                     "expected more than 2^63");
@@ -223,8 +220,7 @@ TEST(IdxErrorsTest, TruncatedGzip) {
   TempDir dir;
   const std::string gzip =
       ReadRawFile(dir.WriteGzip("whole.gz", IdxBytes({3, 2, 2}, kPixels)));
-  const std::string path =
-      dir.WritePlain("cut.gz", gzip.substr(0, gzip.size() - 6));
+  const std::string path = dir.Write("cut.gz", gzip.substr(0, gzip.size() - 6));
   const absl::Status status = ReadIdxImages(path).status();
   EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(std::string(status.message()),
@@ -237,7 +233,7 @@ TEST(IdxErrorsTest, CorruptGzip) {
   std::string gzip =
       ReadRawFile(dir.WriteGzip("whole.gz", IdxBytes({3, 2, 2}, kPixels)));
   gzip[gzip.size() - 3] ^= 0x10;  // the length in the trailer
-  const std::string path = dir.WritePlain("corrupt.gz", gzip);
+  const std::string path = dir.Write("corrupt.gz", gzip);
   const absl::Status status = ReadIdxLabels(path).status();
   EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(std::string(status.message()),
@@ -246,11 +242,10 @@ TEST(IdxErrorsTest, CorruptGzip) {
 
 TEST(IdxErrorsTest, LabelsFileReadAsImagesAndViceVersa) {
   TempDir dir;
-  const std::string labels = dir.WritePlain("labels", IdxBytes({2}, "\1\2"));
+  const std::string labels = dir.Write("labels", IdxBytes({2}, "\1\2"));
   ExpectMalformedAt(ReadIdxImages(labels).status(), labels, "3",
                     "is this a labels file?");
-  const std::string images =
-      dir.WritePlain("images", IdxBytes({3, 2, 2}, kPixels));
+  const std::string images = dir.Write("images", IdxBytes({3, 2, 2}, kPixels));
   ExpectMalformedAt(ReadIdxLabels(images).status(), images, "3",
                     "is this an images file?");
 }

@@ -31,8 +31,8 @@ std::string TempDir::PathOf(absl::string_view name) const {
   return absl::StrCat(path_, "/", name);
 }
 
-std::string TempDir::WritePlain(absl::string_view name,
-                                absl::string_view bytes) const {
+std::string TempDir::Write(absl::string_view name,
+                           absl::string_view bytes) const {
   const std::string path = PathOf(name);
   std::ofstream out(path, std::ios::binary);
   out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
@@ -61,6 +61,13 @@ std::string ReadRawFile(const std::string& path) {
   EXPECT_TRUE(in.good()) << "cannot read " << path;
   return std::string(std::istreambuf_iterator<char>(in),
                      std::istreambuf_iterator<char>());
+}
+
+std::string IdxBytes(const std::vector<uint32_t>& dims,
+                     const std::vector<uint8_t>& data) {
+  return IdxBytes(dims,
+                  absl::string_view(reinterpret_cast<const char*>(data.data()),
+                                    data.size()));
 }
 
 std::string IdxBytes(const std::vector<uint32_t>& dims, absl::string_view data,

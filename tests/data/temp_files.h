@@ -25,7 +25,7 @@ class TempDir {
 
   // Write `bytes` to the file `name` and return its path; fail the test on
   // I/O errors.
-  std::string WritePlain(absl::string_view name, absl::string_view bytes) const;
+  std::string Write(absl::string_view name, absl::string_view bytes) const;
   std::string WriteGzip(absl::string_view name, absl::string_view bytes) const;
 
  private:
@@ -38,6 +38,9 @@ std::string ReadRawFile(const std::string& path);
 // An IDX file: 00 00 `type` dims.size(), big-endian dims, then `data`.
 std::string IdxBytes(const std::vector<uint32_t>& dims, absl::string_view data,
                      uint8_t type = 0x08);
+// The same for unsigned-byte data given as numbers.
+std::string IdxBytes(const std::vector<uint32_t>& dims,
+                     const std::vector<uint8_t>& data);
 
 }  // namespace bnmlp::data::test_files
 

@@ -368,7 +368,7 @@ TEST_F(CliTest, CtrlCDuringTrainCancelsAndKeepsAPublishedVersion) {
   absl::StatusOr<int> wait_status =
       testing::WaitForChild(*pid, absl::Seconds(60));
   ASSERT_TRUE(wait_status.ok()) << wait_status.status();
-  const std::string stderr_text = client_testing::ReadFile(stderr_path);
+  const std::string stderr_text = client_testing::ReadRawFile(stderr_path);
   ASSERT_TRUE(WIFEXITED(*wait_status))
       << testing::DescribeWaitStatus(*wait_status) << "\n"
       << stderr_text;
