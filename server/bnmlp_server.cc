@@ -47,6 +47,8 @@ absl::Status ValidateServerOptions(const ServerOptions& options) {
            CheckRange("max_message_bytes", options.max_message_bytes, 1024,
                       std::numeric_limits<int>::max()),
            CheckRange("worker_threads", options.worker_threads, 1, 1024),
+           CheckRange("max_concurrent_predicts",
+                      options.max_concurrent_predicts, 1, 1024),
            CheckRange("max_models", options.limits.max_models, 1, 1000000),
            // One tensor of the largest model must fit a protobuf field.
            CheckRange("max_parameters", options.limits.max_parameters, 1,
@@ -67,7 +69,8 @@ BnmlpServer::BnmlpServer(const ServerOptions& options)
     : registry_(options.limits),
       service_(&registry_,
                ServiceOptions{absl::ToDoubleSeconds(options.progress_interval),
-                              options.max_message_bytes}) {}
+                              options.max_message_bytes,
+                              options.max_concurrent_predicts}) {}
 
 absl::StatusOr<std::unique_ptr<BnmlpServer>> BnmlpServer::Start(
     const ServerOptions& options) {

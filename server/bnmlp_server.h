@@ -26,6 +26,9 @@ struct ServerOptions {
   // on the thread that received it, and gRPC starts another poller while
   // calls are in flight, so concurrent calls are never refused.
   int worker_threads = 2;
+  // How many large Predict computations run at once; the rest queue
+  // (ServiceOptions::max_concurrent_predicts).
+  int max_concurrent_predicts = 1;
   RegistryLimits limits;
   // How often Train streams per-batch progress within an epoch.
   absl::Duration progress_interval = absl::Milliseconds(500);

@@ -1,5 +1,6 @@
 #include "server/bnmlp_service.h"
 
+#include <optional>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -7,6 +8,7 @@
 #include "absl/time/time.h"
 #include "absl/types/span.h"
 #include "core/dataset.h"
+#include "core/parallel_product.h"
 #include "core/predict.h"
 #include "core/trainer.h"
 #include "server/event_log.h"
@@ -28,6 +30,15 @@ grpc::Status FinishCall(absl::string_view method, absl::string_view model,
                         absl::Time start, const absl::Status& status) {
   LogEvent(FormatRpcEvent(method, model, status, absl::Now() - start));
   return ToGrpcStatus(status);
+}
+
+// Whether predicting `samples` samples is big enough for the engine to split
+// its products over the compute pool (about one multiply-add per parameter
+// per sample); smaller ones run at once without taking a compute slot.
+bool UsesComputePool(const Model<float>& model, int64_t samples) {
+  return static_cast<double>(samples) *
+             static_cast<double>(model.parameter_count()) >=
+         kMinParallelMacs;
 }
 
 // What stopped a cancelled run, for its CANCELLED status and last_error.
@@ -86,7 +97,9 @@ absl::Status RunTraining(TrainingRun& run, const TrainInputs& inputs,
 
 BnMlpServiceImpl::BnMlpServiceImpl(ModelRegistry* registry,
                                    ServiceOptions options)
-    : registry_(registry), options_(options) {}
+    : registry_(registry),
+      options_(options),
+      predict_slots_(options.max_concurrent_predicts) {}
 
 grpc::Status BnMlpServiceImpl::CreateModel(
     grpc::ServerContext* /*context*/, const v1::CreateModelRequest* request,
@@ -142,16 +155,17 @@ absl::Status BnMlpServiceImpl::DoTrain(
   return RunTraining(**run, *inputs, *context, *writer);
 }
 
-grpc::Status BnMlpServiceImpl::Predict(grpc::ServerContext* /*context*/,
+grpc::Status BnMlpServiceImpl::Predict(grpc::ServerContext* context,
                                        const v1::PredictRequest* request,
                                        v1::PredictResponse* response) {
   const ActiveCalls::Scope call(active_calls_);
   const absl::Time start = absl::Now();
   return FinishCall("Predict", request->name(), start,
-                    DoPredict(*request, response));
+                    DoPredict(*context, *request, response));
 }
 
-absl::Status BnMlpServiceImpl::DoPredict(const v1::PredictRequest& request,
+absl::Status BnMlpServiceImpl::DoPredict(const grpc::ServerContext& context,
+                                         const v1::PredictRequest& request,
                                          v1::PredictResponse* response) {
   absl::StatusOr<ModelSnapshot> snapshot =
       registry_->GetSnapshot(request.name());
@@ -173,7 +187,18 @@ absl::Status BnMlpServiceImpl::DoPredict(const v1::PredictRequest& request,
   }
   MatrixMap<float> outputs = ShapeOutputTensor(samples, model.output_size(),
                                                response->mutable_outputs());
+  std::optional<ComputeSlots::Slot> slot;
+  if (UsesComputePool(model, samples)) {
+    slot = predict_slots_.Acquire(context.deadline());
+    if (!slot.has_value()) {
+      return absl::DeadlineExceededError(absl::StrCat(
+          "the call's deadline passed while waiting for one of the ",
+          predict_slots_.capacity(),
+          " compute slots large Predicts share (--max_concurrent_predicts)"));
+    }
+  }
   BNMLP_RETURN_IF_ERROR(bnmlp::Predict(model, *x, outputs));
+  slot.reset();
   if (model.config().task == Task::kClassification) {
     response->mutable_classes()->Resize(static_cast<int>(samples), 0);
     ArgmaxPerColumn<float>(

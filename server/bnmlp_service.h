@@ -17,6 +17,7 @@
 #include "absl/status/status.h"
 #include "bnmlp/v1/bnmlp.grpc.pb.h"
 #include "server/active_calls.h"
+#include "server/compute_slots.h"
 #include "server/model_registry.h"
 
 namespace bnmlp {
@@ -28,6 +29,10 @@ struct ServiceOptions {
   // The largest response the server may send; Predict refuses (with
   // RESOURCE_EXHAUSTED) a request whose outputs would not fit.
   int64_t max_message_bytes = int64_t{256} << 20;
+  // How many large Predict computations (those whose products the engine
+  // splits over its compute pool) may run at once; the rest wait, asleep,
+  // until one finishes or their deadline passes (server/compute_slots.h).
+  int max_concurrent_predicts = 1;
 };
 
 // Thread-safe; every handler may run concurrently with every other. Each
@@ -68,7 +73,8 @@ class BnMlpServiceImpl final : public v1::BnMlpService::Service {
   absl::Status DoTrain(grpc::ServerContext* context,
                        const v1::TrainRequest& request,
                        grpc::ServerWriter<v1::TrainProgress>* writer);
-  absl::Status DoPredict(const v1::PredictRequest& request,
+  absl::Status DoPredict(const grpc::ServerContext& context,
+                         const v1::PredictRequest& request,
                          v1::PredictResponse* response);
   absl::Status DoGetParameters(const v1::GetParametersRequest& request,
                                v1::GetParametersResponse* response);
@@ -76,6 +82,7 @@ class BnMlpServiceImpl final : public v1::BnMlpService::Service {
   ModelRegistry* const registry_;
   const ServiceOptions options_;
   ActiveCalls active_calls_;
+  ComputeSlots predict_slots_;
 };
 
 }  // namespace bnmlp

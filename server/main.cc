@@ -47,6 +47,11 @@ ABSL_FLAG(int, compute_threads, DefaultThreads(),
           "core). Training and large Predict batches use them; keep "
           "worker_threads + compute_threads near the core count when both "
           "are busy");
+ABSL_FLAG(int, max_concurrent_predicts, 1,
+          "How many large Predict batches (those split over the compute "
+          "threads) compute at once; the others wait for a turn, up to their "
+          "deadline. 1 gives each batch every compute thread; raise it when "
+          "compute_threads is below the core count");
 ABSL_FLAG(int, max_models, 64, "Most models the server holds at once");
 ABSL_FLAG(int64_t, max_parameters, int64_t{16} << 20,
           "Most trainable parameters one model may have");
@@ -65,6 +70,8 @@ absl::StatusOr<ServerOptions> OptionsFromFlags() {
   options.listen_address = absl::GetFlag(FLAGS_listen_address);
   options.max_message_bytes = absl::GetFlag(FLAGS_max_message_bytes);
   options.worker_threads = absl::GetFlag(FLAGS_worker_threads);
+  options.max_concurrent_predicts =
+      absl::GetFlag(FLAGS_max_concurrent_predicts);
   options.limits.max_models = absl::GetFlag(FLAGS_max_models);
   options.limits.max_parameters = absl::GetFlag(FLAGS_max_parameters);
   const double interval = absl::GetFlag(FLAGS_progress_interval_seconds);
@@ -149,8 +156,9 @@ int Run() {
       "event=listening address=",
       BoundAddress(options->listen_address, (*server)->port()),
       " worker_threads=", options->worker_threads,
-      " compute_threads=", ComputeThreads(), " gemm=", GemmBackend(),
-      " max_models=", options->limits.max_models,
+      " compute_threads=", ComputeThreads(),
+      " max_concurrent_predicts=", options->max_concurrent_predicts,
+      " gemm=", GemmBackend(), " max_models=", options->limits.max_models,
       " max_parameters=", options->limits.max_parameters,
       " max_message_bytes=", options->max_message_bytes));
 

@@ -30,6 +30,8 @@ TEST(ValidateServerOptionsTest, OutOfRangeOptionsNameTheFlag) {
       {[](ServerOptions& o) { o.max_message_bytes = 0; },
        "--max_message_bytes"},
       {[](ServerOptions& o) { o.worker_threads = 0; }, "--worker_threads"},
+      {[](ServerOptions& o) { o.max_concurrent_predicts = 0; },
+       "--max_concurrent_predicts"},
       {[](ServerOptions& o) { o.limits.max_models = 0; }, "--max_models"},
       {[](ServerOptions& o) { o.limits.max_parameters = 0; },
        "--max_parameters"},

@@ -150,5 +150,43 @@ TEST_F(ConcurrencyTest, MixedClientsOnSeveralModels) {
   }
 }
 
+// Batches big enough to share the compute slots (server/compute_slots.h):
+// concurrent callers take turns, and every one gets the full answer.
+TEST_F(ConcurrencyTest, LargePredictsTakeTurnsAndAllSucceed) {
+  constexpr int kFeatures = 64;
+  constexpr int kBatch = 64;  // 64 x ~19k parameters: over the pool threshold
+  CreateOrDie(server_->stub(), ClassifierRequest("wide", {kFeatures, 256, 10}));
+  std::vector<float> x(kFeatures * kBatch);
+  for (size_t i = 0; i < x.size(); ++i) x[i] = static_cast<float>(i % 7) - 3;
+  v1::PredictRequest request;
+  request.set_name("wide");
+  *request.mutable_x() = MakeTensor({kBatch, kFeatures}, x);
+  v1::PredictResponse expected;
+  ASSERT_TRUE(
+      server_->stub().Predict(Context().get(), request, &expected).ok());
+
+  std::vector<std::thread> clients;
+  for (int t = 0; t < 4; ++t) {
+    clients.emplace_back([&] {
+      auto stub = NewStub();
+      for (int round = 0; round < 8; ++round) {
+        v1::PredictResponse response;
+        const grpc::Status status =
+            stub->Predict(Context().get(), request, &response);
+        ASSERT_TRUE(status.ok()) << status.error_message();
+        ASSERT_EQ(response.outputs().values_size(),
+                  expected.outputs().values_size());
+        for (int i = 0; i < response.outputs().values_size(); ++i) {
+          EXPECT_NEAR(response.outputs().values(i),
+                      expected.outputs().values(i), 1e-5);
+        }
+        ++predictions_;
+      }
+    });
+  }
+  for (std::thread& client : clients) client.join();
+  EXPECT_EQ(predictions_.load(), 4 * 8);
+}
+
 }  // namespace
 }  // namespace bnmlp::testing
