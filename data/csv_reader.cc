@@ -51,11 +51,13 @@ absl::Status ValidateOptions(const CsvOptions& options) {
         absl::StrCat("feature_scale is ", options.feature_scale,
                      "; expected a finite number"));
   }
-  if (options.task == CsvTask::kClassification &&
-      !options.target_columns.empty()) {
+  if (options.task != CsvTask::kRegression && !options.target_columns.empty()) {
     return absl::InvalidArgumentError(
-        "target_columns is set for a classification task; expected it empty "
-        "(use label_column, or task = regression)");
+        absl::StrCat("target_columns is set for a ",
+                     options.task == CsvTask::kClassification ? "classification"
+                                                              : "features-only",
+                     " task; expected it empty (target columns are for task = "
+                     "regression)"));
   }
   return absl::OkStatus();
 }
@@ -175,11 +177,13 @@ class CsvParser {
   absl::Status AssignColumns(int64_t num_columns, int64_t line_number) {
     first_data_line_ = line_number;
     roles_.assign(num_columns, kFeatureColumn);
+    int64_t label_or_targets = 0;
     if (options_.task == CsvTask::kClassification) {
       absl::Status status = AssignRole("label_column", options_.label_column,
                                        kLabelColumn, line_number);
       if (!status.ok()) return status;
-    } else {
+      label_or_targets = 1;
+    } else if (options_.task == CsvTask::kRegression) {
       std::vector<int> targets = options_.target_columns;
       if (targets.empty()) targets.push_back(-1);
       for (size_t k = 0; k < targets.size(); ++k) {
@@ -188,9 +192,8 @@ class CsvParser {
         if (!status.ok()) return status;
       }
       examples_.num_targets = static_cast<int64_t>(targets.size());
+      label_or_targets = examples_.num_targets;
     }
-    const int64_t label_or_targets =
-        options_.task == CsvTask::kClassification ? 1 : examples_.num_targets;
     examples_.num_features = num_columns - label_or_targets;
     if (examples_.num_features == 0) {
       return Malformed(line_number,

@@ -7,7 +7,8 @@
 //
 // Which column is what: columns are numbered from 0, in options and in error
 // messages alike; a negative index counts from the end (-1 is the last
-// column). By default the label (classification) or the single target
+// column). With CsvTask::kFeaturesOnly every column is a feature. Otherwise,
+// by default the label (classification) or the single target
 // (regression) is the LAST column -- the common layout of tabular datasets
 // such as UCI's. For files with the label first (e.g. Kaggle's MNIST CSVs)
 // set label_column = 0. Every other column is a feature, in file order.
@@ -44,6 +45,7 @@ namespace bnmlp::data {
 enum class CsvTask {
   kClassification,  // one label column -> Examples::labels
   kRegression,      // one or more target columns -> Examples::targets
+  kFeaturesOnly,    // every column is a feature (inputs to predict on)
 };
 
 enum class CsvHeader {
@@ -58,7 +60,7 @@ struct CsvOptions {
   int label_column = -1;
   // Regression only: the target columns, in the order the targets take in
   // each sample (negative: from the end). Empty means {-1}: the last column.
-  // Must be empty for classification.
+  // Must be empty for classification and features-only.
   std::vector<int> target_columns;
   CsvHeader header = CsvHeader::kAuto;
   // Any character but a line end, a digit, '.', '+' or '-'; '\t' for TSV.
@@ -70,7 +72,8 @@ struct CsvOptions {
 
 // Reads the delimited file at `path` as described above. On success the
 // result has num_samples >= 1 rows and num_features >= 1, plus num_samples
-// labels (classification) or num_targets >= 1 targets per row (regression).
+// labels (classification) or num_targets >= 1 targets per row (regression);
+// features-only gives neither.
 absl::StatusOr<Examples> ReadCsv(const std::string& path,
                                  const CsvOptions& options = {});
 

@@ -5,6 +5,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/algorithm/container.h"
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "data/idx_reader.h"
@@ -26,76 +27,105 @@ std::vector<int> AnswerColumns(const data::CsvOptions& options) {
                                         : options.target_columns;
 }
 
-// Puts the answer columns, read as targets, back among the features where
-// they stood in the file: for a file that turned out to hold features only.
-data::Examples RejoinAnswerColumns(const data::Examples& read,
-                                   const std::vector<int>& answer_columns,
-                                   float feature_scale) {
-  const int64_t columns = read.num_features + read.num_targets;
-  std::vector<int> target_index_of_column(columns, -1);
-  for (size_t t = 0; t < answer_columns.size(); ++t) {
-    const int c = answer_columns[t];
-    target_index_of_column[c < 0 ? c + columns : c] = static_cast<int>(t);
+// The answer columns' indices in a row of `columns` fields, in answer order;
+// INVALID_ARGUMENT naming the option if one is out of range or repeated.
+absl::StatusOr<std::vector<int64_t>> ResolveAnswerColumns(
+    const std::string& path, const data::CsvOptions& options, int64_t columns) {
+  const char* option = options.task == data::CsvTask::kClassification
+                           ? "label_column"
+                           : "target_columns";
+  std::vector<int64_t> resolved;
+  for (const int index : AnswerColumns(options)) {
+    const int64_t column = index < 0 ? index + columns : index;
+    if (column < 0 || column >= columns) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          path, ": ", option, " ", index, " is out of range for ", columns,
+          " columns; expected ", -columns, "..", columns - 1));
+    }
+    if (absl::c_linear_search(resolved, column)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(path, ": ", option, " names column ", column,
+                       " twice; expected distinct columns"));
+    }
+    resolved.push_back(column);
   }
+  return resolved;
+}
+
+// A label read as a number: a non-negative integer that fits int32.
+bool IsClassIndex(float value) {
+  return value >= 0 && value == std::floor(value) &&
+         value <= static_cast<float>(std::numeric_limits<int32_t>::max());
+}
+
+// Splits the answer columns out of a features-only read (unscaled): labels
+// (classification) or targets (regression); the other columns, scaled, stay
+// features in file order.
+absl::StatusOr<data::Examples> SplitAnswerColumns(
+    const std::string& path, const data::Examples& all,
+    const data::CsvOptions& options) {
+  absl::StatusOr<std::vector<int64_t>> answers =
+      ResolveAnswerColumns(path, options, all.num_features);
+  if (!answers.ok()) return answers.status();
+  std::vector<bool> is_answer(all.num_features, false);
+  for (const int64_t column : *answers) is_answer[column] = true;
+  const bool classification = options.task == data::CsvTask::kClassification;
+
   data::Examples examples;
-  examples.num_samples = read.num_samples;
-  examples.num_features = columns;
-  examples.features.reserve(read.num_samples * columns);
-  for (int64_t row = 0; row < read.num_samples; ++row) {
-    const float* features = &read.features[row * read.num_features];
-    const float* targets = &read.targets[row * read.num_targets];
-    for (int64_t c = 0; c < columns; ++c) {
-      const int t = target_index_of_column[c];
-      examples.features.push_back(t < 0 ? *features++
-                                        : targets[t] * feature_scale);
+  examples.num_samples = all.num_samples;
+  examples.num_features =
+      all.num_features - static_cast<int64_t>(answers->size());
+  examples.num_targets =
+      classification ? 0 : static_cast<int64_t>(answers->size());
+  examples.features.reserve(examples.num_samples * examples.num_features);
+  for (int64_t row = 0; row < all.num_samples; ++row) {
+    const float* fields = &all.features[row * all.num_features];
+    for (int64_t c = 0; c < all.num_features; ++c) {
+      if (!is_answer[c]) {
+        examples.features.push_back(fields[c] * options.feature_scale);
+      }
+    }
+    for (const int64_t column : *answers) {
+      const float value = fields[column];
+      if (!classification) {
+        examples.targets.push_back(value);
+      } else if (IsClassIndex(value)) {
+        examples.labels.push_back(static_cast<int32_t>(value));
+      } else {
+        return absl::InvalidArgumentError(
+            absl::StrCat(path, ": data row ", row + 1, ": label ", value,
+                         " is not a class index (a non-negative integer)"));
+      }
     }
   }
   return examples;
 }
 
-absl::Status TargetsToLabels(const std::string& path, data::Examples* read) {
-  read->labels.reserve(read->num_samples);
-  for (int64_t row = 0; row < read->num_samples; ++row) {
-    const float value = read->targets[row];
-    if (!(value >= 0) || value != std::floor(value) ||
-        value > static_cast<float>(std::numeric_limits<int32_t>::max())) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(path, ": data row ", row + 1, ": label ", value,
-                       " is not a class index (a non-negative integer)"));
-    }
-    read->labels.push_back(static_cast<int32_t>(value));
-  }
-  read->targets.clear();
-  read->num_targets = 0;
-  return absl::OkStatus();
-}
-
+// Whether the file holds the answer columns is told by its column count, so
+// it is read once as features only (stdin cannot be read twice) and split.
 absl::StatusOr<data::Examples> LoadPredictionCsv(
     const std::string& path, const data::CsvOptions& csv_options,
     int64_t model_inputs) {
-  // Reading the answer columns as regression targets (any finite number)
-  // lets one read serve files with and without them.
   data::CsvOptions options = csv_options;
-  const std::vector<int> answer_columns = AnswerColumns(csv_options);
-  options.task = data::CsvTask::kRegression;
-  options.target_columns = answer_columns;
+  options.task = data::CsvTask::kFeaturesOnly;
+  options.target_columns.clear();
+  options.feature_scale = 1;
   absl::StatusOr<data::Examples> read = data::ReadCsv(path, options);
   if (!read.ok()) return read.status();
-  if (read->num_features == model_inputs) {
-    if (csv_options.task == data::CsvTask::kClassification) {
-      if (absl::Status s = TargetsToLabels(path, &*read); !s.ok()) return s;
-    }
+  const int64_t columns = read->num_features;
+  if (columns == model_inputs) {
+    for (float& value : read->features) value *= csv_options.feature_scale;
     return read;
   }
-  const int64_t columns = read->num_features + read->num_targets;
-  if (columns == model_inputs) {
-    return RejoinAnswerColumns(*read, answer_columns,
-                               csv_options.feature_scale);
+  const int64_t answers =
+      static_cast<int64_t>(AnswerColumns(csv_options).size());
+  if (columns == model_inputs + answers) {
+    return SplitAnswerColumns(path, *read, csv_options);
   }
   return absl::InvalidArgumentError(absl::StrCat(
       path, ": rows have ", columns, " columns, but the model takes ",
       model_inputs, " features: expected ", model_inputs,
-      " columns (features only) or ", model_inputs + read->num_targets,
+      " columns (features only) or ", model_inputs + answers,
       " (features plus the ",
       csv_options.task == data::CsvTask::kClassification ? "label column"
                                                          : "target columns",

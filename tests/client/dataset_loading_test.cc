@@ -40,6 +40,34 @@ TEST(DatasetLoadingTest, PredictionCsvWithoutLabelsKeepsEveryColumnInPlace) {
   EXPECT_TRUE(examples->labels.empty());
 }
 
+TEST(DatasetLoadingTest, PredictionCsvWithOneColumnPerSample) {
+  TempDir dir;
+  // A one-input model: one column is the feature alone, two add the label.
+  absl::StatusOr<data::Examples> unlabelled = LoadPredictionExamples(
+      {dir.Write("x.csv", "x\n0.5\n-2\n"), "", ""}, data::CsvOptions(), 1);
+  ASSERT_TRUE(unlabelled.ok()) << unlabelled.status();
+  EXPECT_EQ(unlabelled->num_features, 1);
+  EXPECT_THAT(unlabelled->features, ElementsAre(0.5, -2));
+  EXPECT_TRUE(unlabelled->labels.empty());
+
+  absl::StatusOr<data::Examples> labelled = LoadPredictionExamples(
+      {dir.Write("xy.csv", "0.5,1\n-2,0\n"), "", ""}, data::CsvOptions(), 1);
+  ASSERT_TRUE(labelled.ok()) << labelled.status();
+  EXPECT_THAT(labelled->features, ElementsAre(0.5, -2));
+  EXPECT_THAT(labelled->labels, ElementsAre(1, 0));
+}
+
+TEST(DatasetLoadingTest, PredictionCsvLabelColumnOutOfRangeNamesTheOption) {
+  TempDir dir;
+  data::CsvOptions options;
+  options.label_column = 7;
+  absl::StatusOr<data::Examples> examples = LoadPredictionExamples(
+      {dir.Write("l.csv", "1,2,0\n"), "", ""}, options, 2);
+  EXPECT_EQ(examples.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(examples.status().message(),
+              HasSubstr("label_column 7 is out of range for 3 columns"));
+}
+
 TEST(DatasetLoadingTest, PredictionCsvForRegressionKeepsTargets) {
   TempDir dir;
   const std::string path = dir.Write("r.csv", "1,2,0.5,7\n3,4,1.5,8\n");
@@ -49,6 +77,7 @@ TEST(DatasetLoadingTest, PredictionCsvForRegressionKeepsTargets) {
   absl::StatusOr<data::Examples> examples =
       LoadPredictionExamples({path, "", ""}, options, 2);
   ASSERT_TRUE(examples.ok()) << examples.status();
+  EXPECT_THAT(examples->features, ElementsAre(1, 2, 3, 4));
   EXPECT_EQ(examples->num_targets, 2);
   EXPECT_THAT(examples->targets, ElementsAre(0.5, 7, 1.5, 8));
 }

@@ -136,6 +136,29 @@ TEST(ReadCsvTest, RegressionTargetsFollowTheGivenColumnOrder) {
   EXPECT_THAT(examples->targets, ElementsAre(4, 1, 8, 5));
 }
 
+TEST(ReadCsvTest, FeaturesOnlyReadsEveryColumnAsAFeature) {
+  TempDir dir;
+  CsvOptions options;
+  options.task = CsvTask::kFeaturesOnly;
+  options.feature_scale = 0.5f;
+  absl::StatusOr<Examples> examples =
+      ReadCsv(dir.Write("inputs.csv", "a,b,c\n1,2,3\n4,5,6\n"), options);
+  ASSERT_TRUE(examples.ok()) << examples.status();
+  EXPECT_EQ(examples->num_samples, 2);
+  EXPECT_EQ(examples->num_features, 3);
+  EXPECT_THAT(examples->features, ElementsAre(0.5, 1, 1.5, 2, 2.5, 3));
+  EXPECT_THAT(examples->labels, IsEmpty());
+  EXPECT_EQ(examples->num_targets, 0);
+  EXPECT_THAT(examples->targets, IsEmpty());
+
+  // One column is a valid features-only file (one input per sample).
+  options.feature_scale = 1;
+  examples = ReadCsv(dir.Write("one.csv", "x\n-1.5\n2\n"), options);
+  ASSERT_TRUE(examples.ok()) << examples.status();
+  EXPECT_EQ(examples->num_features, 1);
+  EXPECT_THAT(examples->features, ElementsAre(-1.5f, 2));
+}
+
 TEST(ReadCsvTest, ToleratesWhitespaceCrlfBomBlankLinesAndFloatLabels) {
   TempDir dir;
   absl::StatusOr<Examples> examples = ReadCsv(
@@ -280,6 +303,13 @@ TEST(ReadCsvErrorsTest, BadOptions) {
   EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(std::string(status.message()),
               AllOf(HasSubstr("target_columns"), HasSubstr("classification"),
+                    HasSubstr("expected")));
+
+  targets.task = CsvTask::kFeaturesOnly;
+  status = ReadCsv(path, targets).status();
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(status.message()),
+              AllOf(HasSubstr("target_columns"), HasSubstr("features-only"),
                     HasSubstr("expected")));
 }
 
