@@ -34,6 +34,22 @@ TEST(ParallelProductTest, MatchesThePlainProduct) {
   EXPECT_TRUE(buffer.rightCols(71).isZero());
 }
 
+// Column-major results split by columns when the right operand is the
+// larger (and by rows otherwise), into uneven blocks on three threads.
+TEST(ParallelProductTest, EitherSplitOnUnevenBlocks) {
+  ComputePool pool(3);
+  const Matrix<double> narrow = Matrix<double>::Random(61, 301);
+  const Matrix<double> wide = Matrix<double>::Random(301, 131);
+  Matrix<double> by_columns(61, 131);
+  ParallelProduct(by_columns, narrow, wide, pool);
+  EXPECT_TRUE(by_columns.isApprox(narrow * wide, 1e-12));
+
+  const Matrix<double> tall = Matrix<double>::Random(257, 301);
+  Matrix<double> by_rows(257, 131);
+  ParallelProduct(by_rows, tall, wide, pool);
+  EXPECT_TRUE(by_rows.isApprox(tall * wide, 1e-12));
+}
+
 TEST(ParallelProductTest, SmallProductsRunInline) {
   ComputePool pool(2);
   const Matrix<double> a = Matrix<double>::Random(10, 8);
