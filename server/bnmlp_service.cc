@@ -1,6 +1,8 @@
 #include "server/bnmlp_service.h"
 
+#include <chrono>
 #include <optional>
+#include <string>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -189,13 +191,9 @@ absl::Status BnMlpServiceImpl::DoPredict(const grpc::ServerContext& context,
                                                response->mutable_outputs());
   std::optional<ComputeSlots::Slot> slot;
   if (UsesComputePool(model, samples)) {
-    slot = predict_slots_.Acquire(context.deadline());
-    if (!slot.has_value()) {
-      return absl::DeadlineExceededError(absl::StrCat(
-          "the call's deadline passed while waiting for one of the ",
-          predict_slots_.capacity(),
-          " compute slots large Predicts share (--max_concurrent_predicts)"));
-    }
+    absl::StatusOr<ComputeSlots::Slot> taken = AwaitPredictSlot(context);
+    if (!taken.ok()) return taken.status();
+    slot = *std::move(taken);
   }
   BNMLP_RETURN_IF_ERROR(bnmlp::Predict(model, *x, outputs));
   slot.reset();
@@ -208,6 +206,22 @@ absl::Status BnMlpServiceImpl::DoPredict(const grpc::ServerContext& context,
   }
   response->set_version(snapshot->version);
   return absl::OkStatus();
+}
+
+absl::StatusOr<ComputeSlots::Slot> BnMlpServiceImpl::AwaitPredictSlot(
+    const grpc::ServerContext& context) {
+  std::optional<ComputeSlots::Slot> slot = predict_slots_.Acquire(
+      context.deadline(), [&context] { return context.IsCancelled(); });
+  if (slot.has_value()) return *std::move(slot);
+  const std::string waited = absl::StrCat(
+      " while waiting for one of the ", predict_slots_.capacity(),
+      " compute slots large Predicts share (--max_concurrent_predicts)");
+  if (std::chrono::system_clock::now() >= context.deadline()) {
+    return absl::DeadlineExceededError(
+        absl::StrCat("the call's deadline passed", waited));
+  }
+  return absl::CancelledError(
+      absl::StrCat("the client cancelled the call", waited));
 }
 
 grpc::Status BnMlpServiceImpl::GetParameters(

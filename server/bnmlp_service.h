@@ -15,6 +15,7 @@
 #include <cstdint>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "bnmlp/v1/bnmlp.grpc.pb.h"
 #include "server/active_calls.h"
 #include "server/compute_slots.h"
@@ -76,6 +77,10 @@ class BnMlpServiceImpl final : public v1::BnMlpService::Service {
   absl::Status DoPredict(const grpc::ServerContext& context,
                          const v1::PredictRequest& request,
                          v1::PredictResponse* response);
+  // A compute slot for a large Predict; DEADLINE_EXCEEDED or CANCELLED if
+  // the call ends while it waits.
+  absl::StatusOr<ComputeSlots::Slot> AwaitPredictSlot(
+      const grpc::ServerContext& context);
   absl::Status DoGetParameters(const v1::GetParametersRequest& request,
                                v1::GetParametersResponse* response);
 

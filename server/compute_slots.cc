@@ -8,15 +8,17 @@ ComputeSlots::ComputeSlots(int slots)
     : capacity_(std::max(slots, 1)), free_(capacity_) {}
 
 std::optional<ComputeSlots::Slot> ComputeSlots::Acquire(
-    Clock::time_point deadline) {
+    Clock::time_point deadline, const std::function<bool()>& cancelled) {
   std::unique_lock<std::mutex> lock(mu_);
-  const auto slot_free = [this] { return free_ > 0; };
-  if (deadline == Clock::time_point::max()) {
-    // wait_until(max) overflows converting to the condition variable's
-    // clock in some libstdc++ versions.
-    freed_.wait(lock, slot_free);
-  } else if (!freed_.wait_until(lock, deadline, slot_free)) {
-    return std::nullopt;
+  while (free_ == 0) {
+    if (cancelled && cancelled()) return std::nullopt;
+    const Clock::time_point now = Clock::now();
+    if (now >= deadline) return std::nullopt;
+    // Waking at least every poll interval also keeps wait_until away from
+    // time_point::max(), which overflows in some libstdc++ versions.
+    freed_.wait_until(lock, deadline - now > kCancelPollInterval
+                                ? now + kCancelPollInterval
+                                : deadline);
   }
   --free_;
   return Slot(this);

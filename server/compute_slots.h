@@ -12,6 +12,7 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <mutex>
 #include <optional>
 
@@ -58,8 +59,14 @@ class ComputeSlots {
 
   // Waits until a slot is free and takes it, or returns nullopt once
   // `deadline` has passed without one (Clock::time_point::max() waits for
-  // as long as it takes). Waiters are woken one per freed slot.
-  std::optional<Slot> Acquire(Clock::time_point deadline);
+  // as long as it takes) or `cancelled` (if given; polled every
+  // kCancelPollInterval while waiting, under the internal mutex, so it must
+  // be quick and must not call back into this object) returns true. Waiters
+  // are woken one per freed slot.
+  std::optional<Slot> Acquire(Clock::time_point deadline,
+                              const std::function<bool()>& cancelled = {});
+
+  static constexpr std::chrono::milliseconds kCancelPollInterval{20};
 
   int capacity() const { return capacity_; }
   // Slots held right now (a snapshot, for logs and tests).

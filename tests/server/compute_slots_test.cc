@@ -43,6 +43,24 @@ TEST(ComputeSlotsTest, GivesUpAtTheDeadlineWhenAllAreTaken) {
   EXPECT_EQ(slots.in_use(), 1);
 }
 
+TEST(ComputeSlotsTest, GivesUpWhenCancelledWhileWaiting) {
+  ComputeSlots slots(1);
+  std::optional<ComputeSlots::Slot> held = slots.Acquire(InMilliseconds(0));
+  ASSERT_TRUE(held.has_value());
+  std::atomic<bool> cancelled{false};
+  std::thread canceller([&cancelled] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(30));
+    cancelled = true;
+  });
+  // No deadline: only the cancellation can end the wait.
+  EXPECT_FALSE(slots.Acquire(Clock::time_point::max(),
+                             [&cancelled] { return cancelled.load(); }));
+  canceller.join();
+  EXPECT_EQ(slots.in_use(), 1);
+  held.reset();
+  EXPECT_TRUE(slots.Acquire(InMilliseconds(0), [] { return false; }));
+}
+
 TEST(ComputeSlotsTest, AFreedSlotWakesAWaiter) {
   ComputeSlots slots(1);
   std::optional<ComputeSlots::Slot> held = slots.Acquire(InMilliseconds(0));
