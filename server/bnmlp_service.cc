@@ -187,14 +187,15 @@ absl::Status BnMlpServiceImpl::DoPredict(const grpc::ServerContext& context,
         " bytes, --max_message_bytes); send "
         "fewer samples per call"));
   }
-  MatrixMap<float> outputs = ShapeOutputTensor(samples, model.output_size(),
-                                               response->mutable_outputs());
+  // Waiting calls hold no output buffer: it is allocated once a slot is ours.
   std::optional<ComputeSlots::Slot> slot;
   if (UsesComputePool(model, samples)) {
     absl::StatusOr<ComputeSlots::Slot> taken = AwaitPredictSlot(context);
     if (!taken.ok()) return taken.status();
     slot = *std::move(taken);
   }
+  MatrixMap<float> outputs = ShapeOutputTensor(samples, model.output_size(),
+                                               response->mutable_outputs());
   BNMLP_RETURN_IF_ERROR(bnmlp::Predict(model, *x, outputs));
   slot.reset();
   if (model.config().task == Task::kClassification) {

@@ -32,7 +32,8 @@ struct ServiceOptions {
   int64_t max_message_bytes = int64_t{256} << 20;
   // How many large Predict computations (those whose products the engine
   // splits over its compute pool) may run at once; the rest wait, asleep,
-  // until one finishes or their deadline passes (server/compute_slots.h).
+  // until one finishes, their deadline passes or the client cancels
+  // (server/compute_slots.h).
   int max_concurrent_predicts = 1;
 };
 

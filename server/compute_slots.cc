@@ -24,7 +24,7 @@ std::optional<ComputeSlots::Slot> ComputeSlots::Acquire(
   return Slot(this);
 }
 
-int ComputeSlots::in_use() {
+int ComputeSlots::in_use() const {
   std::lock_guard<std::mutex> lock(mu_);
   return capacity_ - free_;
 }

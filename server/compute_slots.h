@@ -21,7 +21,7 @@ namespace bnmlp {
 // Thread-safe. Uses std::mutex / std::condition_variable, which
 // ThreadSanitizer sees (Debian's prebuilt absl::Mutex waits are invisible to
 // it; common/annotated_mutex.h). The mutex is held only to take or return a
-// slot, never while waiting or computing.
+// slot and to poll a waiter's `cancelled`; never while a holder computes.
 class ComputeSlots {
  public:
   using Clock = std::chrono::system_clock;  // gRPC deadlines' clock
@@ -70,13 +70,13 @@ class ComputeSlots {
 
   int capacity() const { return capacity_; }
   // Slots held right now (a snapshot, for logs and tests).
-  int in_use();
+  int in_use() const;
 
  private:
   void Release();
 
   const int capacity_;
-  std::mutex mu_;
+  mutable std::mutex mu_;
   std::condition_variable freed_;
   int free_;  // guarded by mu_
 };

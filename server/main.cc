@@ -49,8 +49,9 @@ ABSL_FLAG(int, compute_threads, DefaultThreads(),
           "are busy");
 ABSL_FLAG(int, max_concurrent_predicts, 1,
           "How many large Predict batches (those split over the compute "
-          "threads) compute at once; the others wait for a turn, up to their "
-          "deadline. 1 gives each batch every compute thread; raise it when "
+          "threads) compute at once; the others wait for a turn until their "
+          "deadline passes or the client cancels. 1 gives each batch every "
+          "compute thread; raise it when "
           "compute_threads is below the core count");
 ABSL_FLAG(int, max_models, 64, "Most models the server holds at once");
 ABSL_FLAG(int64_t, max_parameters, int64_t{16} << 20,

@@ -13,10 +13,10 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "common/annotated_mutex.h"
 #include "core/model.h"
 #include "core/model_config.h"
 #include "core/trainer.h"
-#include "common/annotated_mutex.h"
 
 namespace bnmlp {
 
