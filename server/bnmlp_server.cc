@@ -28,6 +28,13 @@ void LinkHealthDescriptors() {
   (void)grpc::health::v1::HealthCheckRequest::descriptor();
 }
 
+// After the grace period, how long calls get to notice that the server is
+// stopping and return their own status.
+constexpr absl::Duration kStopRemainingCallsWait = absl::Seconds(1);
+// How long returned handlers' statuses get to reach their clients before the
+// remaining calls (idle streams) are cancelled.
+constexpr absl::Duration kStatusFlushTime = absl::Milliseconds(200);
+
 absl::Status CheckRange(absl::string_view flag, int64_t value, int64_t low,
                         int64_t high) {
   if (value >= low && value <= high) return absl::OkStatus();
@@ -123,32 +130,48 @@ void BnmlpServer::Shutdown(absl::Duration grace) {
           server_->GetHealthCheckService()) {
     health->Shutdown();  // NOT_SERVING for every service, from now on
   }
-  const int cancelled =
-      registry_.CancelAllTrainings("the server is shutting down");
+  const int cancelled = registry_.CancelAllTrainings();
   LogEvent(absl::StrCat(
       "event=shutdown grace_seconds=", absl::ToDoubleSeconds(grace),
       " cancelled_trainings=", cancelled));
   const absl::Time deadline = absl::Now() + grace;
   // grpc::Server::Shutdown refuses new calls at once, but returns only when
-  // every client connection has closed or the deadline passed: an idle
-  // client would hold the process for the whole grace period (and past
-  // `docker stop`'s patience). So it runs on a helper thread while this one
-  // waits for our handlers to finish, then cuts what remains (idle
-  // connections, health and reflection streams) short.
+  // every call has ended or the deadline passed: a health Watch stream or a
+  // reflection stream would hold the process for the whole grace period
+  // (and past `docker stop`'s patience). So it runs on a helper thread
+  // while this one waits for our handlers to finish, then cuts what remains
+  // short.
   std::atomic<bool> stopped{false};
-  std::thread stopper([this, deadline, &stopped] {
-    server_->Shutdown(absl::ToChronoTime(deadline));
+  // gRPC's own deadline comes later than ours: past it, gRPC would cut the
+  // calls off itself before they could say why.
+  const absl::Time grpc_deadline =
+      deadline + kStopRemainingCallsWait + kStatusFlushTime + absl::Seconds(1);
+  std::thread stopper([this, grpc_deadline, &stopped] {
+    server_->Shutdown(absl::ToChronoTime(grpc_deadline));
     stopped = true;
   });
-  const bool drained = service_.active_calls().WaitUntilIdle(deadline);
+  bool drained = service_.active_calls().WaitUntilIdle(deadline);
+  if (!drained) {
+    // Calls still computing or waiting end with UNAVAILABLE "the server is
+    // shutting down" at their next check, rather than being cut off.
+    service_.StopRemainingCalls();
+    drained = service_.active_calls().WaitUntilIdle(absl::Now() +
+                                                    kStopRemainingCallsWait);
+    LogEvent(absl::StrCat("event=shutdown_deadline_passed remaining_calls=",
+                          service_.active_calls().count()));
+  }
+  // A handler that has returned may not have sent its status yet; cancelling
+  // now would replace it with the transport's "Cancelling all calls". Give
+  // the final statuses a moment to leave.
+  const absl::Time flush_until = absl::Now() + kStatusFlushTime;
+  while (!stopped && absl::Now() < flush_until) {
+    absl::SleepFor(absl::Milliseconds(5));
+  }
   while (!stopped) {
     grpc_server_cancel_all_calls(server_->c_server());
     absl::SleepFor(absl::Milliseconds(10));
   }
   stopper.join();
-  if (!drained) {
-    LogEvent("event=shutdown_deadline_passed action=cancelled_running_calls");
-  }
   server_->Wait();
 }
 

@@ -55,12 +55,15 @@ class BnmlpServer {
   ModelRegistry& registry() { return registry_; }
 
   // Graceful shutdown: health turns NOT_SERVING, running trainings are
-  // cancelled (each model keeps its last published version), no new calls
-  // are accepted, and in-flight calls get up to `grace` to finish (then they
-  // are cancelled). Returns as soon as the last BnMlpService call has
-  // finished: idle client connections and health/reflection streams do not
-  // hold it up. A call arriving in the same instant as the shutdown may be
-  // cancelled rather than served. Call once, from one thread.
+  // cancelled (each model keeps its last published version; the Train call
+  // ends UNAVAILABLE saying the server is shutting down and naming that
+  // version), no new calls are accepted, and in-flight calls get up to
+  // `grace` to finish; then those still waiting or computing end
+  // UNAVAILABLE the same way. Returns soon after the last BnMlpService call
+  // has finished: idle client connections and health/reflection streams do
+  // not hold it up. A call arriving in the same instant as the shutdown may
+  // be refused by the transport rather than served. Call once, from one
+  // thread.
   void Shutdown(absl::Duration grace);
 
  private:

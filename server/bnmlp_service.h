@@ -1,17 +1,18 @@
-// bnmlp.v1.BnMlpService: thin handlers over the model registry and the engine.
+// bnmlp.v1.BnMlpService: thin handlers (validate, convert, call the registry
+// or the engine, convert back) over the model registry.
 //
 // Why the synchronous gRPC API: Train is a long CPU-bound loop that streams
 // progress. On the sync API it simply runs on its handler thread, Write()
 // blocks while the client is slow (natural flow control), and cancellation
-// is ServerContext::IsCancelled() polled between batches. The callback API
-// would need a reactor plus a thread of our own per Train and a hand-written
-// write queue. The unary handlers (Predict above all) run on the very thread
-// that received the call, so there is no extra hand-off on the latency path:
-// bench/load measures Predict against an empty RPC (and measured a callback
-// Predict slower on this stack; see bench/README.md).
+// is ServerContext::IsCancelled() polled between batches. The unary
+// handlers (Predict above all) run on the very thread that received the
+// call, so there is no extra hand-off on the latency path: bench/load
+// measures Predict against an empty RPC (and measured a callback Predict
+// slower on this stack; see bench/README.md).
 #ifndef BNMLP_SERVER_BNMLP_SERVICE_H_
 #define BNMLP_SERVER_BNMLP_SERVICE_H_
 
+#include <atomic>
 #include <cstdint>
 
 #include "absl/status/status.h"
@@ -38,7 +39,7 @@ struct ServiceOptions {
 };
 
 // Thread-safe; every handler may run concurrently with every other. Each
-// call logs one line (method, model, status code, duration) to stderr.
+// call logs one line (server/rpc_call.h).
 class BnMlpServiceImpl final : public v1::BnMlpService::Service {
  public:
   // `registry` is not owned and must outlive the service.
@@ -49,7 +50,7 @@ class BnMlpServiceImpl final : public v1::BnMlpService::Service {
                            v1::ModelInfo* response) override;
   grpc::Status Train(grpc::ServerContext* context,
                      const v1::TrainRequest* request,
-                     grpc::ServerWriter<v1::TrainProgress>* writer) override;
+                     grpc::ServerWriter<v1::TrainResponse>* writer) override;
   grpc::Status Predict(grpc::ServerContext* context,
                        const v1::PredictRequest* request,
                        v1::PredictResponse* response) override;
@@ -69,26 +70,36 @@ class BnMlpServiceImpl final : public v1::BnMlpService::Service {
   // The handlers running right now (for graceful shutdown).
   const ActiveCalls& active_calls() const { return active_calls_; }
 
+  // Shutdown's grace period is over: calls still waiting or computing end
+  // with UNAVAILABLE saying the server is shutting down, instead of being
+  // cut off by the transport. Thread-safe; idempotent.
+  void StopRemainingCalls() { stopping_.store(true); }
+
  private:
   absl::Status DoCreateModel(const v1::CreateModelRequest& request,
                              v1::ModelInfo* response);
-  absl::Status DoTrain(grpc::ServerContext* context,
+  absl::Status DoTrain(grpc::ServerContext& context,
                        const v1::TrainRequest& request,
-                       grpc::ServerWriter<v1::TrainProgress>* writer);
+                       grpc::ServerWriter<v1::TrainResponse>& writer);
   absl::Status DoPredict(const grpc::ServerContext& context,
                          const v1::PredictRequest& request,
                          v1::PredictResponse* response);
-  // A compute slot for a large Predict; DEADLINE_EXCEEDED or CANCELLED if
-  // the call ends while it waits.
+  // A compute slot for a large Predict; DEADLINE_EXCEEDED, CANCELLED or
+  // UNAVAILABLE (shutdown) if the call ends while it waits.
   absl::StatusOr<ComputeSlots::Slot> AwaitPredictSlot(
       const grpc::ServerContext& context);
   absl::Status DoGetParameters(const v1::GetParametersRequest& request,
                                v1::GetParametersResponse* response);
+  absl::Status DoGetModel(const v1::GetModelRequest& request,
+                          v1::ModelInfo* response);
+  absl::Status DoDeleteModel(const v1::DeleteModelRequest& request,
+                             v1::DeleteModelResponse* response);
 
   ModelRegistry* const registry_;
   const ServiceOptions options_;
   ActiveCalls active_calls_;
   ComputeSlots predict_slots_;
+  std::atomic<bool> stopping_{false};
 };
 
 }  // namespace bnmlp

@@ -8,15 +8,14 @@
 #include <thread>
 
 #include "absl/flags/flag.h"
-#include "absl/flags/parse.h"
-#include "absl/flags/usage.h"
-#include "absl/flags/usage_config.h"
 #include "absl/status/status.h"
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "absl/types/span.h"
+#include "common/build_info.h"
 #include "core/compute_threads.h"
 #include "server/bnmlp_server.h"
+#include "server/command_line.h"
 #include "server/event_log.h"
 #include "server/shutdown_signal.h"
 
@@ -154,8 +153,8 @@ int Run() {
     }
   }
   LogEvent(absl::StrCat(
-      "event=listening address=",
-      BoundAddress(options->listen_address, (*server)->port()),
+      "event=listening version=", ProjectVersion(), " git=", GitCommit(),
+      " address=", BoundAddress(options->listen_address, (*server)->port()),
       " worker_threads=", options->worker_threads,
       " compute_threads=", ComputeThreads(),
       " max_concurrent_predicts=", options->max_concurrent_predicts,
@@ -176,20 +175,25 @@ int Run() {
 }  // namespace bnmlp
 
 int main(int argc, char** argv) {
-  absl::SetProgramUsageMessage(
+  const std::string usage =
       "Serves batch-normalized multilayer perceptrons over gRPC "
       "(bnmlp.v1.BnMlpService, grpc.health.v1.Health, server reflection).\n"
       "Usage: bnmlp-server [--listen_address=0.0.0.0:50051] [flags]\n"
       "SIGINT/SIGTERM shut it down gracefully. Logs go to stderr, one line "
-      "per event.");
-  absl::FlagsUsageConfig usage;
-  // --help lists the flags defined in this file (absl's default looks for a
-  // file named after the binary).
-  usage.contains_help_flags = [](absl::string_view file) {
-    return absl::EndsWith(file, "server/main.cc");
-  };
-  usage.contains_helpshort_flags = usage.contains_help_flags;
-  absl::SetFlagsUsageConfig(usage);
-  absl::ParseCommandLine(argc, argv);
+      "per event. Exit codes: 0 after a graceful shutdown, --help or "
+      "--version; 1 on a fatal error; 2 on a bad command line.";
+  const bnmlp::ServerCommandLine command_line = bnmlp::ParseServerCommandLine(
+      absl::MakeConstSpan(argv, static_cast<size_t>(argc)), usage);
+  switch (command_line.action) {
+    case bnmlp::ServerCommandLine::Action::kPrintHelp:
+    case bnmlp::ServerCommandLine::Action::kPrintVersion:
+      std::fputs(command_line.text.c_str(), stdout);
+      return 0;
+    case bnmlp::ServerCommandLine::Action::kUsageError:
+      std::fputs(command_line.text.c_str(), stderr);
+      return 2;
+    case bnmlp::ServerCommandLine::Action::kRun:
+      break;
+  }
   return bnmlp::Run();
 }

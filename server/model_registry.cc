@@ -20,10 +20,11 @@ struct TrainingControl {
   TrainingControl(std::string started_by, absl::Time started_at)
       : started_by(std::move(started_by)), started_at(started_at) {}
 
-  void Cancel(absl::string_view why) {
+  // The first cause wins.
+  void Cancel(absl::Status why) {
     {
       WriterLock lock(&mu);
-      if (reason.empty()) reason = std::string(why);
+      if (cause.ok()) cause = std::move(why);
     }
     cancelled.store(true, std::memory_order_release);
   }
@@ -31,9 +32,9 @@ struct TrainingControl {
   const std::string started_by;
   const absl::Time started_at;
   std::atomic<bool> cancelled{false};
-  // Held only to read or set `reason`.
+  // Held only to read or set `cause`.
   mutable AnnotatedMutex mu;
-  std::string reason ABSL_GUARDED_BY(mu);
+  absl::Status cause ABSL_GUARDED_BY(mu);
 };
 
 struct ModelEntry {
@@ -227,8 +228,8 @@ absl::StatusOr<bool> ModelRegistry::Delete(absl::string_view name) {
   WriterLock lock(&entry->mu);
   entry->deleted = true;
   if (entry->training == nullptr) return false;
-  entry->training->Cancel(
-      absl::StrCat("model ", Quoted(entry->name), " was deleted"));
+  entry->training->Cancel(absl::CancelledError(
+      absl::StrCat("model ", Quoted(entry->name), " was deleted")));
   return true;
 }
 
@@ -266,7 +267,7 @@ absl::StatusOr<std::unique_ptr<TrainingRun>> ModelRegistry::StartTraining(
       new TrainingRun(std::move(entry), std::move(control), std::move(start)));
 }
 
-int ModelRegistry::CancelAllTrainings(absl::string_view reason) {
+int ModelRegistry::CancelAllTrainings() {
   std::vector<std::shared_ptr<ModelEntry>> entries;
   {
     WriterLock lock(&mu_);
@@ -277,7 +278,8 @@ int ModelRegistry::CancelAllTrainings(absl::string_view reason) {
   for (const std::shared_ptr<ModelEntry>& entry : entries) {
     WriterLock lock(&entry->mu);
     if (entry->training != nullptr) {
-      entry->training->Cancel(reason);
+      entry->training->Cancel(
+          absl::UnavailableError("the server is shutting down"));
       ++cancelled;
     }
   }
@@ -301,13 +303,18 @@ bool TrainingRun::cancel_requested() const {
   return control_->cancelled.load(std::memory_order_acquire);
 }
 
-std::string TrainingRun::cancel_reason() const {
+absl::Status TrainingRun::cancel_status() const {
   ReaderLock lock(&control_->mu);
-  return control_->reason;
+  return control_->cause;
 }
 
-int64_t TrainingRun::Publish(const Model<float>& model,
-                             const TrainingProgress& progress) {
+int64_t TrainingRun::current_version() const {
+  ReaderLock lock(&entry_->mu);
+  return entry_->published.version;
+}
+
+ProgressRecord TrainingRun::Publish(const Model<float>& model,
+                                    const TrainingProgress& progress) {
   // The copy happens before the lock; the replaced snapshot is released
   // after it (when `replaced` goes out of scope).
   ModelSnapshot replaced;
@@ -316,32 +323,34 @@ int64_t TrainingRun::Publish(const Model<float>& model,
   replaced = std::move(entry_->published);
   entry_->published = {std::move(copy), replaced.version + 1};
   entry_->last_progress = ProgressRecord{progress, entry_->published.version};
-  return entry_->published.version;
+  return *entry_->last_progress;
 }
 
-int64_t TrainingRun::Report(const TrainingProgress& progress) {
+ProgressRecord TrainingRun::Report(const TrainingProgress& progress) {
   WriterLock lock(&entry_->mu);
   entry_->last_progress = ProgressRecord{progress, entry_->published.version};
-  return entry_->published.version;
+  return *entry_->last_progress;
 }
 
-int64_t TrainingRun::Finish(const absl::Status& status) {
+ProgressRecord TrainingRun::Finish(const absl::Status& status) {
   finished_ = true;
+  const bool cancelled =
+      cancel_requested() || status.code() == absl::StatusCode::kCancelled;
   WriterLock lock(&entry_->mu);
   if (status.ok()) {
     entry_->state = TrainingState::kTrained;
-  } else if (status.code() == absl::StatusCode::kCancelled) {
-    entry_->state = TrainingState::kCancelled;
   } else {
-    entry_->state = TrainingState::kFailed;
+    entry_->state =
+        cancelled ? TrainingState::kCancelled : TrainingState::kFailed;
   }
   entry_->last_error = std::string(status.message());
   if (entry_->last_progress.has_value()) {
-    entry_->last_progress->done = true;
     entry_->last_progress->version = entry_->published.version;
   }
   if (entry_->training == control_) entry_->training.reset();
-  return entry_->published.version;
+  ProgressRecord last = entry_->last_progress.value_or(ProgressRecord{});
+  last.version = entry_->published.version;
+  return last;
 }
 
 }  // namespace bnmlp

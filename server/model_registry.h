@@ -41,7 +41,6 @@ struct ModelSnapshot {
 struct ProgressRecord {
   TrainingProgress progress;
   int64_t version = 0;
-  bool done = false;  // the run's final summary
 };
 
 // A consistent copy of one model's registry state.
@@ -106,9 +105,10 @@ class ModelRegistry {
   absl::StatusOr<std::unique_ptr<TrainingRun>> StartTraining(
       absl::string_view name, absl::string_view started_by);
 
-  // Server shutdown: cancels every running training with `reason` and
-  // refuses new ones (UNAVAILABLE). Returns how many runs it cancelled.
-  int CancelAllTrainings(absl::string_view reason);
+  // Server shutdown: cancels every running training (their cancel_status()
+  // is UNAVAILABLE saying the server is shutting down) and refuses new ones
+  // (UNAVAILABLE). Returns how many runs it cancelled.
+  int CancelAllTrainings();
 
  private:
   absl::StatusOr<std::shared_ptr<ModelEntry>> Find(
@@ -132,7 +132,7 @@ class ModelRegistry {
 // Finish (or destruction, which ends the run as failed). May outlive the
 // registry and a DeleteModel (then publishing reaches nobody).
 // Thread-compatible: one thread drives it, except cancel_requested() and
-// cancel_reason(), which any thread may call.
+// cancel_status(), which any thread may call.
 class TrainingRun {
  public:
   TrainingRun(const TrainingRun&) = delete;
@@ -144,18 +144,23 @@ class TrainingRun {
 
   // True once DeleteModel or CancelAllTrainings cancelled the run.
   bool cancel_requested() const;
-  // Why it was cancelled; empty if it was not.
-  std::string cancel_reason() const;
+  // Why it was cancelled: CANCELLED (the model was deleted) or UNAVAILABLE
+  // (the server is shutting down), with a message; OK if it was not.
+  absl::Status cancel_status() const;
+  // The model's latest published version.
+  int64_t current_version() const;
 
   // Publishes a copy of `model` as the next version (an epoch end) and
-  // records `progress`. Returns the new version.
-  int64_t Publish(const Model<float>& model, const TrainingProgress& progress);
-  // Records mid-epoch progress. Returns the current (unchanged) version.
-  int64_t Report(const TrainingProgress& progress);
-  // Ends the run: OK means TRAINED, CANCELLED means TRAINING_CANCELLED, any
-  // other code TRAINING_FAILED; a non-OK message becomes last_error. Marks
-  // the last progress as the final summary. Returns the final version.
-  int64_t Finish(const absl::Status& status);
+  // records `progress`. Returns `progress` with the new version.
+  ProgressRecord Publish(const Model<float>& model,
+                         const TrainingProgress& progress);
+  // Records mid-epoch progress. Returns it with the current version.
+  ProgressRecord Report(const TrainingProgress& progress);
+  // Ends the run: OK means TRAINED; a cancelled run (cancel_requested(), or
+  // a CANCELLED status) TRAINING_CANCELLED; anything else TRAINING_FAILED.
+  // A non-OK message becomes last_error. Returns the last progress (empty
+  // figures if there was none) with the final version.
+  ProgressRecord Finish(const absl::Status& status);
 
  private:
   friend class ModelRegistry;

@@ -1,0 +1,87 @@
+#include "server/response_conversion.h"
+
+#include <vector>
+
+#include "server/api_enums.h"
+#include "server/tensor_views.h"
+
+namespace bnmlp {
+namespace {
+
+void VectorToTensor(const Vector<float>& vector, v1::Tensor* tensor) {
+  if (vector.size() == 0) return;  // absent parts stay empty
+  CopyToTensor(vector.data(), {vector.size()}, tensor);
+}
+
+}  // namespace
+
+void ProgressToProto(const TrainingProgress& p, int64_t version,
+                     v1::TrainProgress* out) {
+  out->set_epoch(p.epoch);
+  out->set_epochs(p.epochs);
+  out->set_batch(static_cast<int32_t>(p.batch));
+  out->set_batches_per_epoch(static_cast<int32_t>(p.batches_per_epoch));
+  out->set_loss(p.loss);
+  out->set_accuracy(p.accuracy);
+  out->set_has_validation(p.has_validation);
+  out->set_validation_loss(p.validation_loss);
+  out->set_validation_accuracy(p.validation_accuracy);
+  out->set_samples_per_second(p.samples_per_second);
+  out->set_elapsed_seconds(p.elapsed_seconds);
+  out->set_version(version);
+}
+
+v1::TrainResponse ProgressEvent(const ProgressRecord& record) {
+  v1::TrainResponse response;
+  ProgressToProto(record.progress, record.version,
+                  record.progress.epoch_end ? response.mutable_epoch_end()
+                                            : response.mutable_progress());
+  return response;
+}
+
+v1::TrainResponse DoneEvent(const ProgressRecord& record) {
+  v1::TrainResponse response;
+  ProgressToProto(record.progress, record.version, response.mutable_done());
+  return response;
+}
+
+void ModelStatusToProto(const ModelStatus& status, v1::ModelInfo* info) {
+  const ModelConfig& config = status.config;
+  info->set_name(status.name);
+  info->mutable_layer_sizes()->Add(config.layer_sizes.begin(),
+                                   config.layer_sizes.end());
+  info->set_task(TaskToProto(config.task));
+  info->set_normalization(NormalizationToProto(config.normalization));
+  info->set_activation(ActivationToProto(config.activation));
+  info->set_batch_norm_momentum(config.batch_norm_momentum);
+  info->set_batch_norm_epsilon(config.batch_norm_epsilon);
+  info->set_seed(config.seed);
+  info->set_version(status.version);
+  info->set_parameter_count(status.parameter_count);
+  info->set_training_state(TrainingStateToProto(status.training_state));
+  if (status.last_progress.has_value()) {
+    ProgressToProto(status.last_progress->progress,
+                    status.last_progress->version,
+                    info->mutable_last_progress());
+  }
+  info->set_last_error(status.last_error);
+}
+
+void ParametersToProto(const Model<float>& model,
+                       v1::GetParametersResponse* response) {
+  const std::vector<int64_t>& sizes = model.config().layer_sizes;
+  response->mutable_layer_sizes()->Add(sizes.begin(), sizes.end());
+  for (const LayerParameters<float>& layer : model.layers()) {
+    v1::LayerParameters* out = response->add_layers();
+    CopyToTensor(layer.weight.data(),
+                 {layer.weight.rows(), layer.weight.cols()},
+                 out->mutable_weight());
+    VectorToTensor(layer.bias, out->mutable_bias());
+    VectorToTensor(layer.gamma, out->mutable_gamma());
+    VectorToTensor(layer.beta, out->mutable_beta());
+    VectorToTensor(layer.running_mean, out->mutable_running_mean());
+    VectorToTensor(layer.running_var, out->mutable_running_var());
+  }
+}
+
+}  // namespace bnmlp

@@ -1,0 +1,77 @@
+#include "server/training_session.h"
+
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "server/response_conversion.h"
+
+namespace bnmlp {
+namespace {
+
+// Why a cancelled run stopped, with the code the client gets: the
+// registry's reason (DeleteModel: CANCELLED; shutdown: UNAVAILABLE) comes
+// first, then the client's own cancellation.
+absl::Status CancelCause(const TrainingRun& run, bool client_cancelled,
+                         bool stream_broken) {
+  if (absl::Status cause = run.cancel_status(); !cause.ok()) return cause;
+  if (client_cancelled) {
+    return absl::CancelledError(
+        "Train cancelled by the client (the call was cancelled or its "
+        "deadline passed)");
+  }
+  if (stream_broken) {
+    return absl::CancelledError(
+        "the client stopped reading the progress stream");
+  }
+  return absl::CancelledError("Train cancelled");
+}
+
+// `cause` with where training stopped and what the model keeps, e.g.
+// "the server is shutting down: training of model 'm' stopped in epoch 2
+// at batch 7 of 469; the model keeps version 2".
+absl::Status DescribeStop(const absl::Status& cause,
+                          const absl::Status& engine_status,
+                          const TrainingRun& run) {
+  return absl::Status(
+      cause.code(),
+      absl::StrCat(cause.message(), ": ", engine_status.message(),
+                   "; the model keeps version ", run.current_version()));
+}
+
+}  // namespace
+
+absl::Status RunTrainingSession(TrainingRun& run, const Dataset<float>& train,
+                                const Dataset<float>* validation,
+                                const TrainOptions& options,
+                                const TrainingStream& stream) {
+  Model<float> model = *run.start().model;
+  bool stream_broken = false;
+  TrainCallbacks<float> callbacks;
+  callbacks.on_progress = [&](const TrainingProgress& progress,
+                              const Model<float>& current) {
+    const ProgressRecord record = progress.epoch_end
+                                      ? run.Publish(current, progress)
+                                      : run.Report(progress);
+    stream_broken = !stream.send(ProgressEvent(record));
+    return !stream_broken;
+  };
+  callbacks.should_stop = [&] {
+    return run.cancel_requested() || stream.client_cancelled();
+  };
+  absl::StatusOr<TrainingProgress> result =
+      Train(&model, train, validation, options, callbacks);
+
+  absl::Status status = result.status();
+  if (status.code() == absl::StatusCode::kCancelled) {
+    status =
+        DescribeStop(CancelCause(run, stream.client_cancelled(), stream_broken),
+                     status, run);
+  }
+  const ProgressRecord last = run.Finish(status);
+  if (!status.ok()) return status;
+  // The versions are published; a client gone by now changes nothing.
+  stream.send(DoneEvent(last));
+  return absl::OkStatus();
+}
+
+}  // namespace bnmlp
