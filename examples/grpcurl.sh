@@ -23,8 +23,9 @@ grpcurl -plaintext -d '{"service": ""}' "$ADDR" grpc.health.v1.Health/Check
 grpcurl -plaintext -d '{"name": "toy", "layerSizes": [2, 8, 2], "seed": 1}' "$ADDR" bnmlp.v1.BnMlpService/CreateModel
 
 # Train it on 16 points, class 0 around (-1, -1) and class 1 around (1, 1).
-# Progress streams back: one message per epoch (and every 0.5 s within an
-# epoch); the last one has "done": true and the final version.
+# Progress streams back: {"progress": ...} every 0.5 s within an epoch,
+# exactly one {"epochEnd": ...} per epoch (with the version it published),
+# and last {"done": ...}, the summary with the final version.
 grpcurl -plaintext -d '{"name": "toy", "x": {"shape": [16, 2], "values": [-1.2, -0.8, -0.9, -1.1, -1.0, -1.3, -0.7, -0.9, -1.4, -1.0, -0.8, -0.6, -1.1, -1.2, -0.6, -1.0, 1.1, 0.9, 0.8, 1.2, 1.3, 1.0, 0.9, 0.7, 1.0, 1.4, 0.6, 1.0, 1.2, 0.8, 0.7, 1.1]}, "labels": [0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1], "epochs": 20, "batchSize": 8, "learningRate": 0.1, "shuffleSeed": 1}' "$ADDR" bnmlp.v1.BnMlpService/Train
 
 # Class probabilities and the predicted class of two new points.

@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 
+#include "common/api_defaults.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "gtest/gtest.h"
@@ -35,7 +36,7 @@ class BadInputTest : public ::testing::Test {
     sentinel_ = ParametersOrDie(stub(), "sentinel");
     CreateOrDie(stub(), ClassifierRequest("clf", {2, 4, 3}));
     v1::CreateModelRequest regression = ClassifierRequest("reg", {2, 4, 2});
-    regression.set_task(v1::REGRESSION);
+    regression.set_task(v1::TASK_REGRESSION);
     CreateOrDie(stub(), regression);
   }
 
@@ -44,7 +45,8 @@ class BadInputTest : public ::testing::Test {
     ASSERT_NE(server_, nullptr);
     EXPECT_TRUE(MessageDifferencer::Equals(ParametersOrDie(stub(), "sentinel"),
                                            sentinel_));
-    EXPECT_EQ(ModelOrDie(stub(), "sentinel").training_state(), v1::TRAINED);
+    EXPECT_EQ(ModelOrDie(stub(), "sentinel").training_state(),
+              v1::TRAINING_STATE_TRAINED);
   }
 
   v1::BnMlpService::Stub& stub() { return server_->stub(); }
@@ -74,7 +76,8 @@ class BadInputTest : public ::testing::Test {
       get.set_name(request.name());
       v1::ModelInfo info;
       if (stub().GetModel(Context().get(), get, &info).ok()) {
-        EXPECT_EQ(info.training_state(), v1::UNTRAINED) << request.name();
+        EXPECT_EQ(info.training_state(), v1::TRAINING_STATE_UNTRAINED)
+            << request.name();
         EXPECT_EQ(info.version(), 1);
       }
     }
@@ -203,8 +206,22 @@ TEST_F(BadInputTest, TrainingOnOneSample) {
   EXPECT_THAT(Train(request), StatusIs(kInvalid, "x has 1 sample"));
 }
 
-TEST_F(BadInputTest, BatchSizeZeroOrOne) {
-  for (int batch_size : {0, 1, -5}) {
+TEST_F(BadInputTest, ValidationLabelsOrTargetsWithoutValidationX) {
+  v1::TrainRequest request = GoodTrain();
+  request.add_validation_labels(0);
+  EXPECT_THAT(Train(request),
+              StatusIs(kInvalid,
+                       "validation_labels: 1 labels given without "
+                       "validation_x"));
+  request = GoodTrain();
+  *request.mutable_validation_targets() = MakeTensor({1, 3}, {0, 0, 1});
+  EXPECT_THAT(Train(request), StatusIs(kInvalid,
+                                       "validation_targets: given without "
+                                       "validation_x"));
+}
+
+TEST_F(BadInputTest, BatchSizeOneOrNegative) {
+  for (int batch_size : {1, -5}) {
     v1::TrainRequest request = GoodTrain();
     request.set_batch_size(batch_size);
     EXPECT_THAT(Train(request),
@@ -218,12 +235,25 @@ TEST_F(BadInputTest, BatchSizeLargerThanTheSetTrainsOneWholeBatch) {
   request.set_epochs(2);
   const TrainResult result = RunTrain(stub(), request);
   ASSERT_TRUE(result.status.ok()) << result.status.error_message();
-  EXPECT_EQ(result.messages.back().batches_per_epoch(), 1);
+  EXPECT_EQ(result.LastFigures().batches_per_epoch(), 1);
   EXPECT_EQ(ModelOrDie(stub(), "clf").version(), 3);
 }
 
-TEST_F(BadInputTest, EpochsZeroOrAbsurd) {
-  for (int epochs : {0, -1, 100001, std::numeric_limits<int>::max()}) {
+TEST_F(BadInputTest, UnsetEpochsAndBatchSizeTakeTheDefaults) {
+  v1::TrainRequest request = GoodTrain();
+  request.clear_epochs();
+  request.clear_batch_size();
+  const TrainResult result = RunTrain(stub(), request);
+  ASSERT_TRUE(result.status.ok()) << result.status.error_message();
+  EXPECT_EQ(result.LastFigures().epochs(), api_defaults::kEpochs);
+  const int64_t samples = request.x().shape(0);
+  EXPECT_EQ(
+      result.LastFigures().batches_per_epoch(),
+      (samples + api_defaults::kBatchSize - 1) / api_defaults::kBatchSize);
+}
+
+TEST_F(BadInputTest, EpochsNegativeOrAbsurd) {
+  for (int epochs : {-1, 100001, std::numeric_limits<int>::max()}) {
     v1::TrainRequest request = GoodTrain();
     request.set_epochs(epochs);
     EXPECT_THAT(Train(request), StatusIs(kInvalid, "epochs must be in [1, "));
@@ -252,7 +282,7 @@ TEST_F(BadInputTest, UnknownOptimizerOrScheduleEnum) {
   request.set_optimizer(static_cast<v1::Optimizer>(5));
   EXPECT_THAT(Train(request), StatusIs(kInvalid, "optimizer: expected one of"));
   request = GoodTrain();
-  request.set_learning_rate_schedule(static_cast<v1::LearningRateSchedule>(2));
+  request.set_learning_rate_schedule(static_cast<v1::LearningRateSchedule>(7));
   EXPECT_THAT(Train(request),
               StatusIs(kInvalid, "learning_rate_schedule: expected one of"));
 }

@@ -36,11 +36,12 @@ class BnMlpServiceTest : public ::testing::Test {
   v1::ModelInfo WaitUntilNotTraining(const std::string& name) {
     const absl::Time give_up = absl::Now() + absl::Seconds(60);
     v1::ModelInfo info = ModelOrDie(stub(), name);
-    while (info.training_state() == v1::TRAINING && absl::Now() < give_up) {
+    while (info.training_state() == v1::TRAINING_STATE_TRAINING &&
+           absl::Now() < give_up) {
       absl::SleepFor(absl::Milliseconds(5));
       info = ModelOrDie(stub(), name);
     }
-    EXPECT_NE(info.training_state(), v1::TRAINING);
+    EXPECT_NE(info.training_state(), v1::TRAINING_STATE_TRAINING);
     return info;
   }
 
@@ -55,19 +56,19 @@ class BnMlpServiceTest : public ::testing::Test {
 
 TEST_F(BnMlpServiceTest, CreateModelReportsTheArchitectureAtVersionOne) {
   v1::CreateModelRequest request = ClassifierRequest("iris", {4, 8, 3}, 42);
-  request.set_activation(v1::TANH);
+  request.set_activation(v1::ACTIVATION_TANH);
   request.set_batch_norm_momentum(0.2);
   const v1::ModelInfo info = CreateOrDie(stub(), request);
   EXPECT_EQ(info.name(), "iris");
   EXPECT_THAT(info.layer_sizes(), ElementsAre(4, 8, 3));
-  EXPECT_EQ(info.activation(), v1::TANH);
+  EXPECT_EQ(info.activation(), v1::ACTIVATION_TANH);
   EXPECT_EQ(info.batch_norm_momentum(), 0.2);
   EXPECT_EQ(info.batch_norm_epsilon(), 1e-5);
   EXPECT_EQ(info.seed(), 42u);
   EXPECT_EQ(info.version(), 1);
   // 4*8 weights + 8 gamma + 8 beta, then 8*3 weights + 3 biases.
   EXPECT_EQ(info.parameter_count(), 32 + 16 + 24 + 3);
-  EXPECT_EQ(info.training_state(), v1::UNTRAINED);
+  EXPECT_EQ(info.training_state(), v1::TRAINING_STATE_UNTRAINED);
   EXPECT_TRUE(MessageDifferencer::Equals(info, ModelOrDie(stub(), "iris")));
 }
 
@@ -97,11 +98,12 @@ TEST_F(BnMlpServiceTest, TrainStreamsBatchesAndEpochsThenADoneSummary) {
   std::vector<int64_t> epoch_versions;
   std::vector<int> mid_epoch_batches(4, 0);
   for (size_t i = 0; i + 1 < result.messages.size(); ++i) {
-    const v1::TrainProgress& progress = result.messages[i];
-    EXPECT_FALSE(progress.done());
+    const v1::TrainResponse& message = result.messages[i];
+    EXPECT_FALSE(message.has_done()) << "only the last message is the summary";
+    const v1::TrainProgress& progress = FiguresOf(message);
     EXPECT_EQ(progress.epochs(), 3);
     EXPECT_EQ(progress.batches_per_epoch(), 4);
-    if (progress.epoch_end()) {
+    if (message.has_epoch_end()) {
       EXPECT_EQ(progress.batch(), 4);
       epoch_versions.push_back(progress.version());
     } else {
@@ -114,16 +116,19 @@ TEST_F(BnMlpServiceTest, TrainStreamsBatchesAndEpochsThenADoneSummary) {
   for (int epoch = 1; epoch <= 3; ++epoch) {
     EXPECT_GE(mid_epoch_batches[epoch], 1) << "epoch " << epoch;
   }
-  const v1::TrainProgress& last = result.messages.back();
-  EXPECT_TRUE(last.done());
+  // Exactly one epoch end per epoch: the summary is not a fourth.
+  EXPECT_EQ(result.Count(v1::TrainResponse::kEpochEnd), 3);
+  EXPECT_EQ(result.Count(v1::TrainResponse::kDone), 1);
+  ASSERT_TRUE(result.messages.back().has_done());
+  const v1::TrainProgress& last = result.messages.back().done();
   EXPECT_EQ(last.version(), 4);
   EXPECT_EQ(last.epoch(), 3);
   EXPECT_GT(last.accuracy(), 0.9);  // the blobs are separable
 
   const v1::ModelInfo info = ModelOrDie(stub(), "m");
   EXPECT_EQ(info.version(), 4);
-  EXPECT_EQ(info.training_state(), v1::TRAINED);
-  EXPECT_TRUE(info.last_progress().done());
+  EXPECT_EQ(info.training_state(), v1::TRAINING_STATE_TRAINED);
+  EXPECT_EQ(info.last_progress().epoch(), 3);
   EXPECT_EQ(info.last_progress().version(), 4);
   EXPECT_TRUE(info.last_error().empty());
 }
@@ -137,7 +142,7 @@ TEST_F(BnMlpServiceTest, TrainWithValidationReportsValidationFigures) {
                                            validation.labels.end());
   const TrainResult result = RunTrain(stub(), request);
   ASSERT_TRUE(result.status.ok()) << result.status.error_message();
-  const v1::TrainProgress& last = result.messages.back();
+  const v1::TrainProgress& last = result.LastFigures();
   EXPECT_TRUE(last.has_validation());
   EXPECT_GT(last.validation_loss(), 0);
   EXPECT_GT(last.validation_accuracy(), 0.5);
@@ -185,7 +190,7 @@ TEST_F(BnMlpServiceTest, PredictOnOneSampleMatchesTheSameSampleInABatch) {
 
 TEST_F(BnMlpServiceTest, RegressionPredictsValuesWithoutClasses) {
   v1::CreateModelRequest create = ClassifierRequest("reg", {3, 4, 2});
-  create.set_task(v1::REGRESSION);
+  create.set_task(v1::TASK_REGRESSION);
   CreateOrDie(stub(), create);
   v1::TrainRequest train;
   train.set_name("reg");
@@ -195,7 +200,7 @@ TEST_F(BnMlpServiceTest, RegressionPredictsValuesWithoutClasses) {
   train.set_batch_size(2);
   const TrainResult result = RunTrain(stub(), train);
   ASSERT_TRUE(result.status.ok()) << result.status.error_message();
-  EXPECT_EQ(result.messages.back().accuracy(), 0);
+  EXPECT_EQ(result.LastFigures().accuracy(), 0);
 
   v1::PredictRequest request;
   request.set_name("reg");
@@ -209,7 +214,7 @@ TEST_F(BnMlpServiceTest, RegressionPredictsValuesWithoutClasses) {
 
 TEST_F(BnMlpServiceTest, GetParametersReturnsEveryTensorOfTheVersion) {
   v1::CreateModelRequest create = ClassifierRequest("m", {3, 5, 2});
-  create.set_normalization(v1::POST_ACTIVATION);
+  create.set_normalization(v1::NORMALIZATION_POST_ACTIVATION);
   CreateOrDie(stub(), create);
   const v1::GetParametersResponse params = ParametersOrDie(stub(), "m");
   EXPECT_EQ(params.name(), "m");
@@ -265,7 +270,7 @@ TEST_F(BnMlpServiceTest, CancellingTheCallKeepsTheLastPublishedVersion) {
   EXPECT_EQ(train.Join().error_code(), grpc::StatusCode::CANCELLED);
 
   const v1::ModelInfo info = WaitUntilNotTraining("m");
-  EXPECT_EQ(info.training_state(), v1::TRAINING_CANCELLED);
+  EXPECT_EQ(info.training_state(), v1::TRAINING_STATE_CANCELLED);
   EXPECT_THAT(info.last_error(), HasSubstr("cancelled by the client"));
   EXPECT_GE(info.version(), 3);  // at least the two epochs seen
   const v1::GetParametersResponse params = ParametersOrDie(stub(), "m");
@@ -306,7 +311,8 @@ TEST_F(BnMlpServiceTest, PredictDuringTrainAnswersFromPublishedVersions) {
     }
   }
   // Predict did not wait for the (100,000-epoch) training to end.
-  EXPECT_EQ(ModelOrDie(stub(), "m").training_state(), v1::TRAINING);
+  EXPECT_EQ(ModelOrDie(stub(), "m").training_state(),
+            v1::TRAINING_STATE_TRAINING);
   train.Cancel();
 }
 
@@ -336,15 +342,14 @@ TEST_F(BnMlpServiceTest, ShutdownCancelsRunningTrainingAndReturns) {
   ASSERT_TRUE(train.WaitForEpochEnds(1));
   server_->server().Shutdown(absl::Seconds(30));
   const grpc::Status status = train.Join();
-  EXPECT_FALSE(status.ok());
-  // The client sees the cancellation reason unless the connection closed
-  // first.
-  if (status.error_code() == grpc::StatusCode::CANCELLED) {
-    EXPECT_THAT(status.error_message(), HasSubstr("shutting down"));
-  }
-  const std::vector<v1::TrainProgress> messages = train.messages();
+  // The client always learns why: the server is going away, and which
+  // version the model keeps (never the transport's "Cancelling all calls").
+  EXPECT_THAT(status, StatusIs(grpc::StatusCode::UNAVAILABLE,
+                               "the server is shutting down"));
+  EXPECT_THAT(status.error_message(), HasSubstr("the model keeps version"));
+  const std::vector<v1::TrainResponse> messages = train.messages();
   ASSERT_FALSE(messages.empty());
-  EXPECT_FALSE(messages.back().done());
+  EXPECT_FALSE(messages.back().has_done());
 }
 
 }  // namespace

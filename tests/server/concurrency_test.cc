@@ -88,7 +88,7 @@ TEST_F(ConcurrencyTest, MixedClientsOnSeveralModels) {
             << result.status.error_message();
         if (result.status.ok()) {
           ASSERT_FALSE(result.messages.empty());
-          EXPECT_TRUE(result.messages.back().done());
+          EXPECT_TRUE(result.messages.back().has_done());
           ++trainings_;
         }
       }
@@ -140,7 +140,8 @@ TEST_F(ConcurrencyTest, MixedClientsOnSeveralModels) {
           .ok());
   EXPECT_EQ(response.models_size(), kModels);
   for (const v1::ModelInfo& info : response.models()) {
-    EXPECT_NE(info.training_state(), v1::TRAINING) << info.name();
+    EXPECT_NE(info.training_state(), v1::TRAINING_STATE_TRAINING)
+        << info.name();
     v1::PredictRequest request;
     request.set_name(info.name());
     *request.mutable_x() = MakeTensor({1, 2}, {0, 0});

@@ -143,7 +143,7 @@ TEST(TrainingRunTest, PublishIncrementsVersionAndKeepsOldSnapshotsAlive) {
   EXPECT_EQ(registry.GetStatus("m")->training_state, TrainingState::kTraining);
 
   const Model<float> trained = Perturbed(*(*run)->start().model);
-  EXPECT_EQ((*run)->Publish(trained, EpochEnd(1)), 2);
+  EXPECT_EQ((*run)->Publish(trained, EpochEnd(1)).version, 2);
   absl::StatusOr<ModelSnapshot> v2 = registry.GetSnapshot("m");
   ASSERT_TRUE(v2.ok());
   EXPECT_EQ(v2->version, 2);
@@ -154,13 +154,15 @@ TEST(TrainingRunTest, PublishIncrementsVersionAndKeepsOldSnapshotsAlive) {
   TrainingProgress mid;
   mid.epoch = 2;
   mid.batch = 1;
-  EXPECT_EQ((*run)->Report(mid), 2);  // mid-epoch: no new version
+  EXPECT_EQ((*run)->Report(mid).version, 2);  // mid-epoch: no new version
+  EXPECT_EQ((*run)->current_version(), 2);
   EXPECT_EQ(registry.GetStatus("m")->last_progress->progress.batch, 1);
 
-  EXPECT_EQ((*run)->Finish(absl::OkStatus()), 2);
+  const ProgressRecord last = (*run)->Finish(absl::OkStatus());
+  EXPECT_EQ(last.version, 2);
+  EXPECT_EQ(last.progress.epoch, 2);  // the last progress reported
   absl::StatusOr<ModelStatus> status = registry.GetStatus("m");
   EXPECT_EQ(status->training_state, TrainingState::kTrained);
-  EXPECT_TRUE(status->last_progress->done);
   EXPECT_EQ(status->last_progress->version, 2);
   EXPECT_TRUE(status->last_error.empty());
 }
@@ -223,10 +225,11 @@ TEST(TrainingRunTest, DeleteCancelsTheRunAndOutlivesTheEntry) {
   ASSERT_TRUE(cancelled.ok());
   EXPECT_TRUE(*cancelled);
   EXPECT_TRUE((*run)->cancel_requested());
-  EXPECT_THAT((*run)->cancel_reason(), HasSubstr("deleted"));
+  EXPECT_EQ((*run)->cancel_status().code(), absl::StatusCode::kCancelled);
+  EXPECT_THAT((*run)->cancel_status().message(), HasSubstr("deleted"));
   // Publishing after the delete reaches nobody and breaks nothing.
   (*run)->Publish(*(*run)->start().model, EpochEnd(1));
-  (*run)->Finish(absl::CancelledError((*run)->cancel_reason()));
+  (*run)->Finish((*run)->cancel_status());
   EXPECT_EQ(registry.GetStatus("m").status().code(),
             absl::StatusCode::kNotFound);
   // The name is free again, for a brand-new model.
@@ -242,9 +245,13 @@ TEST(TrainingRunTest, CancelAllTrainingsCancelsAndRefusesNewRuns) {
   ASSERT_TRUE(registry.Create("b", SmallConfig()).ok());
   auto run = registry.StartTraining("a", "t");
   ASSERT_TRUE(run.ok());
-  EXPECT_EQ(registry.CancelAllTrainings("the server is shutting down"), 1);
+  EXPECT_EQ(registry.CancelAllTrainings(), 1);
   EXPECT_TRUE((*run)->cancel_requested());
-  EXPECT_EQ((*run)->cancel_reason(), "the server is shutting down");
+  EXPECT_EQ((*run)->cancel_status(),
+            absl::UnavailableError("the server is shutting down"));
+  // A run cancelled by the shutdown ends as cancelled, whatever the code.
+  (*run)->Finish((*run)->cancel_status());
+  EXPECT_EQ(registry.GetStatus("a")->training_state, TrainingState::kCancelled);
   EXPECT_EQ(registry.StartTraining("b", "t").status().code(),
             absl::StatusCode::kUnavailable);
   // Serving continues meanwhile.

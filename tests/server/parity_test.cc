@@ -23,7 +23,7 @@ struct ParityCase {
   v1::Normalization normalization;
   v1::Optimizer optimizer;
   v1::Task task;
-  v1::LearningRateSchedule schedule = v1::CONSTANT;
+  v1::LearningRateSchedule schedule = v1::LEARNING_RATE_SCHEDULE_CONSTANT;
 };
 
 void PrintTo(const ParityCase& parity_case, std::ostream* os) {
@@ -50,7 +50,7 @@ TEST_P(ParityTest, ServiceTrainingMatchesEngineTrainingBitForBit) {
   v1::BnMlpService::Stub& stub = (*server)->stub();
 
   // Through the service.
-  const bool regression = param.task == v1::REGRESSION;
+  const bool regression = param.task == v1::TASK_REGRESSION;
   v1::CreateModelRequest create = ClassifierRequest("m", {2, 6, 5, 2}, 1234);
   create.set_normalization(param.normalization);
   create.set_task(param.task);
@@ -81,20 +81,22 @@ TEST_P(ParityTest, ServiceTrainingMatchesEngineTrainingBitForBit) {
   config.layer_sizes = {2, 6, 5, 2};
   config.seed = 1234;
   config.task = regression ? Task::kRegression : Task::kClassification;
-  config.normalization = param.normalization == v1::POST_ACTIVATION
-                             ? Normalization::kPostActivation
-                         : param.normalization == v1::NONE
-                             ? Normalization::kNone
-                             : Normalization::kPreActivation;
+  config.normalization =
+      param.normalization == v1::NORMALIZATION_POST_ACTIVATION
+          ? Normalization::kPostActivation
+      : param.normalization == v1::NORMALIZATION_NONE
+          ? Normalization::kNone
+          : Normalization::kPreActivation;
   absl::StatusOr<Model<float>> model = Model<float>::Create(config);
   ASSERT_TRUE(model.ok());
   TrainOptions options;
   options.epochs = 3;
   options.batch_size = 8;
   options.shuffle_seed = 99;
-  options.optimizer.kind =
-      param.optimizer == v1::ADAM ? OptimizerKind::kAdam : OptimizerKind::kSgd;
-  options.schedule = param.schedule == v1::COSINE
+  options.optimizer.kind = param.optimizer == v1::OPTIMIZER_ADAM
+                               ? OptimizerKind::kAdam
+                               : OptimizerKind::kSgd;
+  options.schedule = param.schedule == v1::LEARNING_RATE_SCHEDULE_COSINE
                          ? LearningRateSchedule::kCosine
                          : LearningRateSchedule::kConstant;
   options.optimizer.learning_rate = 0.02f;  // the float the wire carries
@@ -109,7 +111,7 @@ TEST_P(ParityTest, ServiceTrainingMatchesEngineTrainingBitForBit) {
       Train(&*model, direct_data, nullptr, options);
   ASSERT_TRUE(trained.ok()) << trained.status();
 
-  EXPECT_EQ(result.messages.back().loss(), trained->loss);
+  EXPECT_EQ(result.LastFigures().loss(), trained->loss);
   ASSERT_EQ(served.layers_size(), model->num_layers());
   for (int i = 0; i < model->num_layers(); ++i) {
     const LayerParameters<float>& layer = model->layer(i);
@@ -160,7 +162,8 @@ TEST(CancelParityTest, CancelledTrainingKeepsExactlyTheLastPublishedEpoch) {
     EXPECT_EQ(train.Join().error_code(), grpc::StatusCode::CANCELLED);
   }
   const absl::Time give_up = absl::Now() + absl::Seconds(60);
-  while (ModelOrDie(stub, "m").training_state() == v1::TRAINING &&
+  while (ModelOrDie(stub, "m").training_state() ==
+             v1::TRAINING_STATE_TRAINING &&
          absl::Now() < give_up) {
     absl::SleepFor(absl::Milliseconds(5));
   }
@@ -193,14 +196,16 @@ TEST(CancelParityTest, CancelledTrainingKeepsExactlyTheLastPublishedEpoch) {
 
 INSTANTIATE_TEST_SUITE_P(
     Configurations, ParityTest,
-    ::testing::Values(ParityCase{"PreActivationSgd", v1::PRE_ACTIVATION,
-                                 v1::SGD, v1::CLASSIFICATION},
-                      ParityCase{"PostActivationAdam", v1::POST_ACTIVATION,
-                                 v1::ADAM, v1::CLASSIFICATION},
-                      ParityCase{"PreActivationSgdCosine", v1::PRE_ACTIVATION,
-                                 v1::SGD, v1::CLASSIFICATION, v1::COSINE},
-                      ParityCase{"NoNormRegressionSgd", v1::NONE, v1::SGD,
-                                 v1::REGRESSION}),
+    ::testing::Values(
+        ParityCase{"PreActivationSgd", v1::NORMALIZATION_PRE_ACTIVATION,
+                   v1::OPTIMIZER_SGD, v1::TASK_CLASSIFICATION},
+        ParityCase{"PostActivationAdam", v1::NORMALIZATION_POST_ACTIVATION,
+                   v1::OPTIMIZER_ADAM, v1::TASK_CLASSIFICATION},
+        ParityCase{"PreActivationSgdCosine", v1::NORMALIZATION_PRE_ACTIVATION,
+                   v1::OPTIMIZER_SGD, v1::TASK_CLASSIFICATION,
+                   v1::LEARNING_RATE_SCHEDULE_COSINE},
+        ParityCase{"NoNormRegressionSgd", v1::NORMALIZATION_NONE,
+                   v1::OPTIMIZER_SGD, v1::TASK_REGRESSION}),
     [](const ::testing::TestParamInfo<ParityCase>& info) {
       return info.param.label;
     });

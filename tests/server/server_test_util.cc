@@ -1,6 +1,8 @@
 #include "tests/server/server_test_util.h"
 
 #include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <random>
 #include <utility>
 
@@ -11,6 +13,22 @@
 #include "gtest/gtest.h"
 
 namespace bnmlp::testing {
+namespace {
+
+[[noreturn]] void Die(absl::string_view why) {
+  std::fprintf(stderr, "FATAL in test helper: %.*s\n",
+               static_cast<int>(why.size()), why.data());
+  std::fflush(stderr);
+  std::abort();
+}
+
+void DieUnlessOk(const grpc::Status& status, absl::string_view rpc) {
+  if (status.ok()) return;
+  Die(absl::StrCat(rpc, " failed: code ", status.error_code(), ": ",
+                   status.error_message()));
+}
+
+}  // namespace
 
 ServerOptions TestServerOptions() {
   ServerOptions options;
@@ -92,14 +110,38 @@ v1::TrainRequest TrainRequestFor(const std::string& name, const ToyData& data,
   return request;
 }
 
+const v1::TrainProgress& FiguresOf(const v1::TrainResponse& message) {
+  switch (message.event_case()) {
+    case v1::TrainResponse::kEpochEnd:
+      return message.epoch_end();
+    case v1::TrainResponse::kDone:
+      return message.done();
+    default:
+      return message.progress();
+  }
+}
+
+int TrainResult::Count(v1::TrainResponse::EventCase kind) const {
+  int count = 0;
+  for (const v1::TrainResponse& message : messages) {
+    count += message.event_case() == kind;
+  }
+  return count;
+}
+
+const v1::TrainProgress& TrainResult::LastFigures() const {
+  if (messages.empty()) Die("LastFigures: the Train call sent no message");
+  return FiguresOf(messages.back());
+}
+
 TrainResult RunTrain(v1::BnMlpService::Stub& stub,
                      const v1::TrainRequest& request) {
   TrainResult result;
   std::unique_ptr<grpc::ClientContext> context = Context();
-  std::unique_ptr<grpc::ClientReader<v1::TrainProgress>> reader =
+  std::unique_ptr<grpc::ClientReader<v1::TrainResponse>> reader =
       stub.Train(context.get(), request);
-  v1::TrainProgress progress;
-  while (reader->Read(&progress)) result.messages.push_back(progress);
+  v1::TrainResponse message;
+  while (reader->Read(&message)) result.messages.push_back(message);
   result.status = reader->Finish();
   return result;
 }
@@ -118,13 +160,13 @@ BackgroundTrain::~BackgroundTrain() {
 
 void BackgroundTrain::Run(v1::BnMlpService::Stub& stub,
                           const v1::TrainRequest& request) {
-  std::unique_ptr<grpc::ClientReader<v1::TrainProgress>> reader =
+  std::unique_ptr<grpc::ClientReader<v1::TrainResponse>> reader =
       stub.Train(context_.get(), request);
-  v1::TrainProgress progress;
-  while (reader->Read(&progress)) {
+  v1::TrainResponse message;
+  while (reader->Read(&message)) {
     std::lock_guard<std::mutex> lock(mu_);
-    messages_.push_back(progress);
-    if (progress.epoch_end()) ++epoch_ends_;
+    messages_.push_back(message);
+    if (message.has_epoch_end()) ++epoch_ends_;
     changed_.notify_all();
   }
   grpc::Status status = reader->Finish();
@@ -146,7 +188,7 @@ grpc::Status BackgroundTrain::Join() {
   return status_;
 }
 
-std::vector<v1::TrainProgress> BackgroundTrain::messages() {
+std::vector<v1::TrainResponse> BackgroundTrain::messages() {
   std::lock_guard<std::mutex> lock(mu_);
   return messages_;
 }
@@ -155,7 +197,7 @@ v1::ModelInfo CreateOrDie(v1::BnMlpService::Stub& stub,
                           const v1::CreateModelRequest& request) {
   v1::ModelInfo info;
   const grpc::Status status = stub.CreateModel(Context().get(), request, &info);
-  EXPECT_TRUE(status.ok()) << status.error_message();
+  DieUnlessOk(status, "CreateModel");
   return info;
 }
 
@@ -166,7 +208,7 @@ v1::GetParametersResponse ParametersOrDie(v1::BnMlpService::Stub& stub,
   v1::GetParametersResponse response;
   const grpc::Status status =
       stub.GetParameters(Context().get(), request, &response);
-  EXPECT_TRUE(status.ok()) << status.error_message();
+  DieUnlessOk(status, "GetParameters");
   return response;
 }
 
@@ -176,7 +218,7 @@ v1::ModelInfo ModelOrDie(v1::BnMlpService::Stub& stub,
   request.set_name(name);
   v1::ModelInfo info;
   const grpc::Status status = stub.GetModel(Context().get(), request, &info);
-  EXPECT_TRUE(status.ok()) << status.error_message();
+  DieUnlessOk(status, "GetModel");
   return info;
 }
 

@@ -61,9 +61,16 @@ v1::TrainRequest TrainRequestFor(const std::string& name, const ToyData& data,
 
 struct TrainResult {
   grpc::Status status;
-  std::vector<v1::TrainProgress> messages;
+  std::vector<v1::TrainResponse> messages;
+
+  // How many messages carry `kind` (kProgress, kEpochEnd, kDone).
+  int Count(v1::TrainResponse::EventCase kind) const;
+  // The figures of the last message, whatever its kind.
+  const v1::TrainProgress& LastFigures() const;
 };
-// Runs a whole Train call, collecting every progress message.
+// The figures a Train message carries, whatever its kind.
+const v1::TrainProgress& FiguresOf(const v1::TrainResponse& message);
+// Runs a whole Train call, collecting every message.
 TrainResult RunTrain(v1::BnMlpService::Stub& stub,
                      const v1::TrainRequest& request);
 
@@ -81,7 +88,7 @@ class BackgroundTrain {
   void Cancel() { context_->TryCancel(); }
   // Waits for the call to end and returns its status.
   grpc::Status Join();
-  std::vector<v1::TrainProgress> messages();
+  std::vector<v1::TrainResponse> messages();
 
  private:
   void Run(v1::BnMlpService::Stub& stub, const v1::TrainRequest& request);
@@ -89,14 +96,16 @@ class BackgroundTrain {
   std::unique_ptr<grpc::ClientContext> context_;
   std::mutex mu_;
   std::condition_variable changed_;
-  std::vector<v1::TrainProgress> messages_;  // guarded by mu_
+  std::vector<v1::TrainResponse> messages_;  // guarded by mu_
   int epoch_ends_ = 0;                       // guarded by mu_
   bool finished_ = false;                    // guarded by mu_
   grpc::Status status_;                      // written before finished_
   std::thread thread_;
 };
 
-// Unary helpers that fail the current test on a non-OK status.
+// Unary helpers for calls that must succeed: on a non-OK status they print
+// it and abort the test binary (ctest runs each test in its own process),
+// so a test never goes on with a default-constructed response.
 v1::ModelInfo CreateOrDie(v1::BnMlpService::Stub& stub,
                           const v1::CreateModelRequest& request);
 v1::GetParametersResponse ParametersOrDie(v1::BnMlpService::Stub& stub,

@@ -41,8 +41,13 @@ void CheckResponse(const std::string& method,
   } else if (absl::EndsWith(method, "/CreateModel")) {
     EXPECT_THAT(last, HasSubstr(R"("version":"1")"));
   } else if (absl::EndsWith(method, "/Train")) {
-    EXPECT_GE(json.size(), 21u);  // 20 epoch ends and the summary
-    EXPECT_THAT(last, HasSubstr(R"("done":true)"));
+    // Exactly one message per epoch end (20), then the summary.
+    int epoch_ends = 0;
+    for (const std::string& message : json) {
+      epoch_ends += absl::StartsWith(message, R"({"epochEnd":)");
+    }
+    EXPECT_EQ(epoch_ends, 20);
+    EXPECT_THAT(last, HasSubstr(R"({"done":{)"));
     EXPECT_THAT(last, HasSubstr(R"("version":"21")"));
     EXPECT_THAT(last, HasSubstr(R"("accuracy":1)"));  // separable toy set
   } else if (absl::EndsWith(method, "/Predict")) {
@@ -52,7 +57,7 @@ void CheckResponse(const std::string& method,
     EXPECT_THAT(last, HasSubstr(R"("layerSizes":["2","8","2"])"));
     EXPECT_THAT(last, HasSubstr(R"("runningVar":)"));
   } else if (absl::EndsWith(method, "/GetModel")) {
-    EXPECT_THAT(last, HasSubstr(R"("trainingState":"TRAINED")"));
+    EXPECT_THAT(last, HasSubstr(R"("trainingState":"TRAINING_STATE_TRAINED")"));
   } else if (absl::EndsWith(method, "/ListModels")) {
     EXPECT_THAT(last, HasSubstr(R"("name":"toy")"));
   } else if (absl::EndsWith(method, "/DeleteModel")) {

@@ -48,7 +48,7 @@ TEST_F(ReflectionClientTest, DescribesEveryRpcAndTheHealthService) {
        {"rpc CreateModel(.bnmlp.v1.CreateModelRequest) returns "
         "(.bnmlp.v1.ModelInfo)",
         "rpc Train(.bnmlp.v1.TrainRequest) returns (stream "
-        ".bnmlp.v1.TrainProgress)",
+        ".bnmlp.v1.TrainResponse)",
         "rpc Predict(", "rpc GetParameters(", "rpc ListModels(",
         "rpc GetModel(", "rpc DeleteModel("}) {
     EXPECT_THAT(*service, HasSubstr(rpc));
