@@ -171,6 +171,37 @@ TEST(ImportOnnxTest, TransposeAndConstantNodesFold) {
   EXPECT_EQ(imported->layer(0).bias, Vector<float>::Zero(2));
 }
 
+// torch.onnx.export's default opset (14) writes training_mode=0 on
+// BatchNormalization; opset 11 files have Softmax's old default axis.
+TEST(ImportOnnxTest, OtherOpsetsPyTorchWrites) {
+  for (int64_t opset : {11, 14, 17}) {
+    const RowMajorMatrix<float> w = RowMajorMatrix<float>::Random(3, 2);
+    const RowMajorMatrix<float> wt = w.transpose();
+    GraphBuilder g(2, opset);
+    g.Node("MatMul", "mm", {"x", g.Initializer("wt", wt)});
+    onnx::NodeProto* bn =
+        g.Node("BatchNormalization", "bn",
+               {g.last(), g.Initializer("s", Vector<float>::Constant(3, 2.0f)),
+                g.Initializer("b", Vector<float>::Zero(3)),
+                g.Initializer("m", Vector<float>::Zero(3)),
+                g.Initializer("v", Vector<float>::Ones(3))});
+    if (opset >= 14) GraphBuilder::SetInt(bn, "training_mode", 0);
+    g.Node("Relu", "relu", {g.last()});
+    const RowMajorMatrix<float> w2 = RowMajorMatrix<float>::Random(2, 3);
+    onnx::NodeProto* gemm =
+        g.Node("Gemm", "out",
+               {g.last(), g.Initializer("w2", w2),
+                g.Initializer("b2", Vector<float>::Zero(2))});
+    GraphBuilder::SetInt(gemm, "transB", 1);
+    g.Node("Softmax", "sm", {g.last()});
+    absl::StatusOr<Model<float>> imported = ImportOnnx(g.Finish(), {});
+    ASSERT_TRUE(imported.ok())
+        << "opset " << opset << ": " << imported.status();
+    EXPECT_EQ(imported->config().normalization, Normalization::kPreActivation);
+    EXPECT_EQ(imported->config().task, Task::kClassification);
+  }
+}
+
 // Any prefix of a valid file is refused or (cut inside the trailing
 // metadata) imports the same model; never a crash.
 TEST(ImportOnnxTest, TruncatedFilesNeverCrash) {
