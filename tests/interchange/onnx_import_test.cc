@@ -179,19 +179,20 @@ TEST(ImportOnnxTest, OtherOpsetsPyTorchWrites) {
     const RowMajorMatrix<float> wt = w.transpose();
     GraphBuilder g(2, opset);
     g.Node("MatMul", "mm", {"x", g.Initializer("wt", wt)});
-    onnx::NodeProto* bn =
-        g.Node("BatchNormalization", "bn",
-               {g.last(), g.Initializer("s", Vector<float>::Constant(3, 2.0f)),
-                g.Initializer("b", Vector<float>::Zero(3)),
-                g.Initializer("m", Vector<float>::Zero(3)),
-                g.Initializer("v", Vector<float>::Ones(3))});
+    onnx::NodeProto* bn = g.Node(
+        "BatchNormalization", "bn",
+        {g.last(),
+         g.Initializer("s", Vector<float>(Vector<float>::Constant(3, 2.0f))),
+         g.Initializer("b", Vector<float>(Vector<float>::Zero(3))),
+         g.Initializer("m", Vector<float>(Vector<float>::Zero(3))),
+         g.Initializer("v", Vector<float>(Vector<float>::Ones(3)))});
     if (opset >= 14) GraphBuilder::SetInt(bn, "training_mode", 0);
     g.Node("Relu", "relu", {g.last()});
     const RowMajorMatrix<float> w2 = RowMajorMatrix<float>::Random(2, 3);
     onnx::NodeProto* gemm =
         g.Node("Gemm", "out",
                {g.last(), g.Initializer("w2", w2),
-                g.Initializer("b2", Vector<float>::Zero(2))});
+                g.Initializer("b2", Vector<float>(Vector<float>::Zero(2)))});
     GraphBuilder::SetInt(gemm, "transB", 1);
     g.Node("Softmax", "sm", {g.last()});
     absl::StatusOr<Model<float>> imported = ImportOnnx(g.Finish(), {});
