@@ -155,7 +155,8 @@ std::string FormatProgressLine(const v1::TrainProgress& progress,
 std::string FormatTrainingSummary(const v1::TrainProgress& summary,
                                   bool classification) {
   std::string text = absl::StrFormat(
-      "trained %d epochs in %s: version %d, loss %.4f", summary.epochs(),
+      "trained %d %s in %s: version %d, loss %.4f", summary.epochs(),
+      summary.epochs() == 1 ? "epoch" : "epochs",
       FormatDuration(summary.elapsed_seconds()), summary.version(),
       summary.loss());
   if (classification) {

@@ -133,6 +133,10 @@ TEST(ProgressBarTest, SummaryNamesVersionAndValidationAccuracy) {
             "trained 4 epochs in 0:30: version 3, loss 0.4322, accuracy "
             "0.8512, validation loss 0.4000, validation accuracy 0.8612, "
             "15234 samples/s");
+  v1::TrainProgress one_epoch = EpochEnd();
+  one_epoch.set_epochs(1);
+  EXPECT_THAT(FormatTrainingSummary(one_epoch, true),
+              StartsWith("trained 1 epoch in 0:30: "));
 }
 
 TEST(ProgressPrinterTest, PlainModeWritesOneLinePerUpdate) {
