@@ -18,8 +18,8 @@ namespace {
 constexpr char kIntro[] =
     "bnmlp: create, train, query and delete batch-normalized multilayer\n"
     "perceptrons on a bnmlp server.\n\n"
-    "Options a command does not set (epochs, batch size, learning rate, ...)\n"
-    "take the server's defaults; each flag's --help names it.\n\n"
+    "Options you leave out (epochs, batch size, learning rate, ...) take\n"
+    "the server's defaults, which each command's --help names.\n\n"
     "Exit codes: 0 ok; 1 the server answered with an error; 2 usage error;\n"
     "3 server unreachable, unavailable or not answering in time; 4 an input\n"
     "file is missing, malformed or does not fit the model; 130 interrupted\n"

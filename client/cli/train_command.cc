@@ -74,7 +74,7 @@ absl::StatusOr<client::TrainOptions> TrainOptionsFromFlags(
   return options;
 }
 
-// "8 epochs" / "1 epoch (server default)": what the run will do, for the
+// "epochs 8" / "epochs 1 (server default)": what the run will do, for the
 // line printed before the (possibly long) upload.
 template <typename T>
 std::string Setting(const std::optional<T>& value, T server_default,
