@@ -44,15 +44,16 @@ struct ClientOptions {
   // gRPC load-balancing policy over the addresses a target resolves to
   // ("ipv4:10.0.0.1:50051,10.0.0.2:50051", dns:///name): "pick_first"
   // (gRPC's default: one address, the next on failure) or "round_robin"
-  // (call by call). Empty keeps gRPC's default.
+  // (call by call over the addresses already connected: it connects to all
+  // at once, and calls made before the last connection is up skip it).
+  // Empty keeps gRPC's default.
   std::string load_balancing_policy;
 };
 
 // The architecture options of CreateModel. Every field left unset
 // (*_UNSPECIFIED, nullopt) is left out of the request, so the server applies
-// its documented default (common/api_defaults.h, the .proto comments):
-// classification, pre-activation batch norm, ReLU, batch-norm momentum 0.1
-// and epsilon 1e-5 (PyTorch's), seed 0.
+// its documented default (common/api_defaults.h and the .proto's comments;
+// not restated here, so there is one table of them).
 struct ModelOptions {
   v1::Task task = v1::TASK_UNSPECIFIED;
   v1::Normalization normalization = v1::NORMALIZATION_UNSPECIFIED;
@@ -88,11 +89,10 @@ struct ExamplesView {
 
 // TrainRequest's hyperparameters. Every field left unset (nullopt,
 // *_UNSPECIFIED) is left out of the request, so the server applies its
-// documented default (common/api_defaults.h): 1 epoch, batch size 32, SGD,
-// learning rate 0.05 for SGD / 0.001 for Adam, constant schedule, momentum
-// 0.9, no Nesterov, weight decay 0, shuffle seed 0. On the wire 0 means
-// "unset" for epochs, batch_size and learning_rate, so Train refuses an
-// explicit 0 for them rather than let it silently become the default.
+// documented default (common/api_defaults.h and the .proto's comments). On
+// the wire 0 means "unset" for epochs, batch_size and learning_rate, so
+// Train refuses an explicit 0 for them rather than let it silently become
+// the default.
 struct TrainOptions {
   std::optional<int32_t> epochs;
   std::optional<int32_t> batch_size;
