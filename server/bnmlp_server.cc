@@ -117,6 +117,10 @@ absl::StatusOr<std::unique_ptr<BnmlpServer>> BnmlpServer::Start(
         "--listen_address: cannot listen on ", options.listen_address,
         " (address in use, or not a valid host:port?)"));
   }
+  // Probes may name the whole server ("") or the service (Kubernetes' gRPC
+  // probes and Envoy are usually configured with the service's name).
+  server->server_->GetHealthCheckService()->SetServingStatus(
+      v1::BnMlpService::service_full_name(), true);
   return server;
 }
 

@@ -12,6 +12,7 @@
 #include "core/parallel_product.h"
 #include "core/predict.h"
 #include "server/event_log.h"
+#include "server/progress_sender.h"
 #include "server/request_conversion.h"
 #include "server/response_conversion.h"
 #include "server/rpc_call.h"
@@ -22,6 +23,12 @@ namespace bnmlp {
 namespace {
 
 constexpr char kShuttingDown[] = "the server is shutting down";
+
+// How long a Train's last events may wait for its client to read them:
+// after a finished run (the summary matters), and after a cancelled or
+// failed one (DeleteModel and shutdown must free the call within a second).
+constexpr absl::Duration kFinalEventsPatience = absl::Seconds(10);
+constexpr absl::Duration kStoppedRunPatience = absl::Seconds(1);
 
 // Whether predicting `samples` samples is big enough for the engine to split
 // its products over the compute pool (about one multiply-add per parameter
@@ -110,11 +117,28 @@ absl::Status BnMlpServiceImpl::DoTrain(
       "event=train_started model=", request.name(), " peer=", context.peer(),
       " samples=", inputs.train.size(), " epochs=", inputs.options.epochs,
       " from_version=", run->start().version));
+  // Training only queues its events; `sender` writes them, so a client that
+  // stops reading never stalls training (server/progress_sender.h).
+  ProgressSender sender([&writer](const v1::TrainResponse& event) {
+    return writer.Write(event);
+  });
   const TrainingStream stream{
-      [&writer](const v1::TrainResponse& event) { return writer.Write(event); },
+      [&sender](const v1::TrainResponse& event) { return sender.Offer(event); },
       [&context] { return context.IsCancelled(); }};
-  return RunTrainingSession(*run, inputs.train, validation, inputs.options,
-                            stream);
+  const absl::Status status = RunTrainingSession(*run, inputs.train, validation,
+                                                 inputs.options, stream);
+  // What is still queued (the last epoch end, the summary) goes out now. A
+  // client that does not take it in time is cut off, so that the call's
+  // thread, its request and its model copy are released.
+  const absl::Duration patience =
+      status.ok() ? kFinalEventsPatience : kStoppedRunPatience;
+  if (!sender.Flush(patience)) {
+    context.TryCancel();
+    LogEvent(absl::StrCat("event=train_client_stalled model=", request.name(),
+                          " queued_events=", sender.queued(),
+                          " action=cancelled_call"));
+  }
+  return status;
 }
 
 grpc::Status BnMlpServiceImpl::Predict(grpc::ServerContext* context,

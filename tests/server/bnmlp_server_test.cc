@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <memory>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
@@ -52,10 +53,12 @@ TEST(ValidateServerOptionsTest, OutOfRangeOptionsNameTheFlag) {
   }
 }
 
-grpc::health::v1::HealthCheckResponse::ServingStatus Health(int port) {
+grpc::health::v1::HealthCheckResponse::ServingStatus Health(
+    int port, const std::string& service = "") {
   auto stub = grpc::health::v1::Health::NewStub(grpc::CreateChannel(
       absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials()));
   grpc::health::v1::HealthCheckRequest request;
+  request.set_service(service);
   grpc::health::v1::HealthCheckResponse response;
   const grpc::Status status = stub->Check(Context().get(), request, &response);
   EXPECT_TRUE(status.ok()) << status.error_message();
@@ -71,6 +74,39 @@ TEST(BnmlpServerTest, PortZeroPicksAFreePortAndServesHealth) {
             grpc::health::v1::HealthCheckResponse::SERVING);
   (*server)->Shutdown(absl::Seconds(1));
   (*server)->Shutdown(absl::Seconds(1));  // a second call is harmless
+}
+
+TEST(BnmlpServerTest, HealthAnswersForTheServerAndForTheServiceName) {
+  absl::StatusOr<std::unique_ptr<BnmlpServer>> server =
+      BnmlpServer::Start(TestServerOptions());
+  ASSERT_TRUE(server.ok()) << server.status();
+  EXPECT_EQ(Health((*server)->port(), ""),
+            grpc::health::v1::HealthCheckResponse::SERVING);
+  EXPECT_EQ(Health((*server)->port(), "bnmlp.v1.BnMlpService"),
+            grpc::health::v1::HealthCheckResponse::SERVING);
+}
+
+TEST(BnmlpServerTest, HealthWatchersSeeNotServingAsShutdownBegins) {
+  absl::StatusOr<std::unique_ptr<BnmlpServer>> server =
+      BnmlpServer::Start(TestServerOptions());
+  ASSERT_TRUE(server.ok()) << server.status();
+  auto stub = grpc::health::v1::Health::NewStub(
+      grpc::CreateChannel(absl::StrCat("127.0.0.1:", (*server)->port()),
+                          grpc::InsecureChannelCredentials()));
+  std::unique_ptr<grpc::ClientContext> context = Context();
+  grpc::health::v1::HealthCheckRequest request;
+  request.set_service("bnmlp.v1.BnMlpService");
+  auto reader = stub->Watch(context.get(), request);
+  grpc::health::v1::HealthCheckResponse response;
+  ASSERT_TRUE(reader->Read(&response));
+  EXPECT_EQ(response.status(), grpc::health::v1::HealthCheckResponse::SERVING);
+  std::thread stopper([&] { (*server)->Shutdown(absl::Seconds(5)); });
+  ASSERT_TRUE(reader->Read(&response));
+  EXPECT_EQ(response.status(),
+            grpc::health::v1::HealthCheckResponse::NOT_SERVING);
+  context->TryCancel();
+  reader->Finish().IgnoreError();
+  stopper.join();
 }
 
 TEST(BnmlpServerTest, TakenPortIsUnavailableNamingTheAddress) {
