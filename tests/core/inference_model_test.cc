@@ -5,7 +5,9 @@
 #include <cmath>
 #include <random>
 #include <string>
+#include <thread>
 #include <tuple>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "core/loss.h"
@@ -340,6 +342,33 @@ TEST(InferenceModelTest, UsesComputePoolIsWhetherPredictReachesThePool) {
     EXPECT_FALSE(folded.UsesComputePool(1));
     EXPECT_EQ(folded.UsesComputePool(256), pool == &two);
     EXPECT_FALSE(folded.UsesComputePool(256, 4));
+  }
+}
+
+// One immutable inference model, many callers with their own workspaces:
+// each gets the single-threaded answer, whether its products ran on the
+// pool or inline (the pool busy with another caller's product).
+TEST(InferenceModelTest, ConcurrentPredictsOnOneModelAgree) {
+  const Model<float> model = GenericModel(Config(
+      Normalization::kPreActivation, Activation::kRelu, Task::kClassification));
+  ComputePool pool(2);
+  const InferenceModel<float> folded =
+      InferenceModel<float>::FromModel(model, pool);
+  const Matrix<float> x = RandomSamples(64, 200, 6);
+  PredictWorkspace<float> workspace;
+  const Matrix<float> expected = Folded(folded, x, workspace);
+  std::vector<Matrix<float>> results(4);
+  std::vector<std::thread> callers;
+  for (int t = 0; t < 4; ++t) {
+    callers.emplace_back([&, t] {
+      PredictWorkspace<float> own;
+      for (int round = 0; round < 20; ++round)
+        results[t] = Folded(folded, x, own);
+    });
+  }
+  for (std::thread& t : callers) t.join();
+  for (const Matrix<float>& r : results) {
+    EXPECT_LE((r - expected).cwiseAbs().maxCoeff(), 1e-6);
   }
 }
 
