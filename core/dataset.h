@@ -43,7 +43,7 @@ absl::StatusOr<ValidatedDataset<T>> ValidateDataset(
 // A Dataset that passed ValidateDataset (the only way to make one): the
 // engine's entry points that take it (Train via TrainingInputs, Evaluate)
 // do not check its values again. Still a view: the data must outlive it and
-// stay unmodified.
+// stay unmodified. Copyable, not assignable (it holds Eigen maps).
 template <typename T>
 class ValidatedDataset {
  public:

@@ -68,7 +68,7 @@ absl::StatusOr<TrainingInputs<T>> ValidateTrainInputs(
 
 // The inputs of a training run, validated by ValidateTrainInputs (the only
 // way to make one): Train and the engine below it never check their values
-// again.
+// again. Views, like ValidatedDataset: copyable, not assignable.
 template <typename T>
 class TrainingInputs {
  public:
