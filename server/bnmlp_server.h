@@ -30,6 +30,9 @@ struct ServerOptions {
   // (ServiceOptions::max_concurrent_predicts).
   int max_concurrent_predicts = 1;
   RegistryLimits limits;
+  // The model store: the directory where models (and datasets) are kept on
+  // disk and reloaded from at startup. Empty: memory only.
+  std::string model_dir;
   // FORMAT_BNMLP files (ServiceOptions::native_format); null: UNIMPLEMENTED.
   std::shared_ptr<NativeModelFormat> native_format;
   // How often Train streams per-batch progress within an epoch.

@@ -52,6 +52,10 @@ ABSL_FLAG(int, max_concurrent_predicts, 1,
           "deadline passes or the client cancels. 1 gives each batch every "
           "compute thread; raise it when "
           "compute_threads is below the core count");
+ABSL_FLAG(std::string, model_dir, "",
+          "The model store: a directory where every published model version "
+          "(and every dataset) is written durably and reloaded from at "
+          "startup. Empty: models live in memory only and vanish on restart");
 ABSL_FLAG(int, max_models, 64, "Most models the server holds at once");
 ABSL_FLAG(int64_t, max_parameters, int64_t{16} << 20,
           "Most trainable parameters one model may have");
@@ -72,6 +76,7 @@ absl::StatusOr<ServerOptions> OptionsFromFlags() {
   options.worker_threads = absl::GetFlag(FLAGS_worker_threads);
   options.max_concurrent_predicts =
       absl::GetFlag(FLAGS_max_concurrent_predicts);
+  options.model_dir = absl::GetFlag(FLAGS_model_dir);
   options.limits.max_models = absl::GetFlag(FLAGS_max_models);
   options.limits.max_parameters = absl::GetFlag(FLAGS_max_parameters);
   const double interval = absl::GetFlag(FLAGS_progress_interval_seconds);
