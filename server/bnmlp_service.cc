@@ -42,9 +42,9 @@ BnMlpServiceImpl::BnMlpServiceImpl(ModelRegistry* registry,
                          : UnimplementedNativeModelFormat()) {}
 
 grpc::Status BnMlpServiceImpl::CreateModel(
-    grpc::ServerContext* /*context*/, const v1::CreateModelRequest* request,
+    grpc::ServerContext* context, const v1::CreateModelRequest* request,
     v1::ModelInfo* response) {
-  return ServeCall(active_calls_, "CreateModel", request->name(),
+  return ServeCall(rpc_, *context, "CreateModel", request->name(),
                    [&] { return DoCreateModel(*request, response); });
 }
 
@@ -60,7 +60,7 @@ absl::Status BnMlpServiceImpl::DoCreateModel(
 grpc::Status BnMlpServiceImpl::Train(
     grpc::ServerContext* context, const v1::TrainRequest* request,
     grpc::ServerWriter<v1::TrainResponse>* writer) {
-  return ServeCall(active_calls_, "Train", request->name(),
+  return ServeCall(rpc_, *context, "Train", request->name(),
                    [&] { return DoTrain(*context, *request, *writer); });
 }
 
@@ -113,7 +113,7 @@ absl::Status BnMlpServiceImpl::DoTrain(
 grpc::Status BnMlpServiceImpl::Predict(grpc::ServerContext* context,
                                        const v1::PredictRequest* request,
                                        v1::PredictResponse* response) {
-  return ServeCall(active_calls_, "Predict", request->name(),
+  return ServeCall(rpc_, *context, "Predict", request->name(),
                    [&] { return DoPredict(*context, *request, response); });
 }
 
@@ -199,9 +199,9 @@ absl::StatusOr<ComputeSlots::Slot> BnMlpServiceImpl::AwaitPredictSlot(
 }
 
 grpc::Status BnMlpServiceImpl::GetParameters(
-    grpc::ServerContext* /*context*/, const v1::GetParametersRequest* request,
+    grpc::ServerContext* context, const v1::GetParametersRequest* request,
     v1::GetParametersResponse* response) {
-  return ServeCall(active_calls_, "GetParameters", request->name(),
+  return ServeCall(rpc_, *context, "GetParameters", request->name(),
                    [&] { return DoGetParameters(*request, response); });
 }
 
@@ -217,9 +217,9 @@ absl::Status BnMlpServiceImpl::DoGetParameters(
 }
 
 grpc::Status BnMlpServiceImpl::ListModels(
-    grpc::ServerContext* /*context*/, const v1::ListModelsRequest* /*request*/,
+    grpc::ServerContext* context, const v1::ListModelsRequest* /*request*/,
     v1::ListModelsResponse* response) {
-  return ServeCall(active_calls_, "ListModels", "", [&] {
+  return ServeCall(rpc_, *context, "ListModels", "", [&] {
     for (const ModelStatus& status : registry_->List()) {
       ModelStatusToProto(status, response->add_models());
     }
@@ -227,10 +227,10 @@ grpc::Status BnMlpServiceImpl::ListModels(
   });
 }
 
-grpc::Status BnMlpServiceImpl::GetModel(grpc::ServerContext* /*context*/,
+grpc::Status BnMlpServiceImpl::GetModel(grpc::ServerContext* context,
                                         const v1::GetModelRequest* request,
                                         v1::ModelInfo* response) {
-  return ServeCall(active_calls_, "GetModel", request->name(),
+  return ServeCall(rpc_, *context, "GetModel", request->name(),
                    [&] { return DoGetModel(*request, response); });
 }
 
@@ -243,9 +243,9 @@ absl::Status BnMlpServiceImpl::DoGetModel(const v1::GetModelRequest& request,
 }
 
 grpc::Status BnMlpServiceImpl::DeleteModel(
-    grpc::ServerContext* /*context*/, const v1::DeleteModelRequest* request,
+    grpc::ServerContext* context, const v1::DeleteModelRequest* request,
     v1::DeleteModelResponse* response) {
-  return ServeCall(active_calls_, "DeleteModel", request->name(),
+  return ServeCall(rpc_, *context, "DeleteModel", request->name(),
                    [&] { return DoDeleteModel(*request, response); });
 }
 

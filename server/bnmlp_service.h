@@ -23,6 +23,7 @@
 #include "server/compute_slots.h"
 #include "server/model_registry.h"
 #include "server/native_model_format.h"
+#include "server/rpc_call.h"
 
 namespace bnmlp {
 
@@ -80,7 +81,10 @@ class BnMlpServiceImpl final : public v1::BnMlpService::Service {
                            v1::ImportModelResponse* response) override;
 
   // The handlers running right now (for graceful shutdown).
-  const ActiveCalls& active_calls() const { return active_calls_; }
+  const ActiveCalls& active_calls() const { return rpc_.active_calls(); }
+  // Admission (auth) and observers (metrics) of every call: configure before
+  // the server starts (server/rpc_call.h).
+  RpcEnvironment& rpc_environment() { return rpc_; }
 
   // Shutdown's grace period is over: calls still waiting or computing end
   // with UNAVAILABLE saying the server is shutting down, instead of being
@@ -132,7 +136,7 @@ class BnMlpServiceImpl final : public v1::BnMlpService::Service {
 
   ModelRegistry* const registry_;
   const ServiceOptions options_;
-  ActiveCalls active_calls_;
+  RpcEnvironment rpc_;
   ComputeSlots predict_slots_;
   const std::shared_ptr<NativeModelFormat> native_format_;
   std::atomic<bool> stopping_{false};

@@ -18,9 +18,9 @@
 namespace bnmlp {
 
 grpc::Status BnMlpServiceImpl::ExportModel(
-    grpc::ServerContext* /*context*/, const v1::ExportModelRequest* request,
+    grpc::ServerContext* context, const v1::ExportModelRequest* request,
     grpc::ServerWriter<v1::ExportModelResponse>* writer) {
-  return ServeCall(active_calls_, "ExportModel", request->name(),
+  return ServeCall(rpc_, *context, "ExportModel", request->name(),
                    [&] { return DoExportModel(*request, *writer); });
 }
 
@@ -83,7 +83,7 @@ grpc::Status BnMlpServiceImpl::ImportModel(
     grpc::ServerReader<v1::ImportModelRequest>* reader,
     v1::ImportModelResponse* response) {
   // The model's name arrives in the stream; the event line below names it.
-  return ServeCall(active_calls_, "ImportModel", "",
+  return ServeCall(rpc_, *context, "ImportModel", "",
                    [&] { return DoImportModel(*context, *reader, response); });
 }
 

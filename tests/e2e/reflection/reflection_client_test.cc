@@ -13,6 +13,7 @@
 namespace bnmlp::testing {
 namespace {
 
+using ::testing::ContainsRegex;
 using ::testing::HasSubstr;
 using ::testing::IsSupersetOf;
 
@@ -80,7 +81,8 @@ TEST_F(ReflectionClientTest, ServerErrorsArriveWithTheirCodeAndMessage) {
               HasSubstr("model 'nobody' not found"));
   // ...and the server logged the call.
   EXPECT_THAT(server_->Log(),
-              HasSubstr("rpc=GetModel model=nobody code=NOT_FOUND"));
+              ContainsRegex("WARNING rpc=GetModel id=[0-9a-f]+-[0-9]+ "
+                            "peer=ipv[46]:[^ ]+ model=nobody code=NOT_FOUND"));
 }
 
 TEST_F(ReflectionClientTest, BadJsonOrUnknownMethodIsAClientSideError) {

@@ -18,6 +18,7 @@
 namespace bnmlp::testing {
 namespace {
 
+using ::testing::ContainsRegex;
 using ::testing::HasSubstr;
 
 bool ExitedCleanly(int wait_status) {
@@ -50,7 +51,9 @@ TEST_F(ServerShutdownTest, SigtermExitsZeroAndLogsEachEvent) {
   EXPECT_TRUE(ExitedCleanly(*wait_status)) << log;
   EXPECT_THAT(log, HasSubstr("event=listening version="));
   EXPECT_THAT(log, HasSubstr(" address=127.0.0.1:"));
-  EXPECT_THAT(log, HasSubstr("rpc=ListModels model=- code=OK ms="));
+  // Every RPC line has a level, a request id and the peer.
+  EXPECT_THAT(log, ContainsRegex("INFO rpc=ListModels id=[0-9a-f]+-[0-9]+ "
+                                 "peer=ipv[46]:[^ ]+ model=- code=OK ms="));
   EXPECT_THAT(log, HasSubstr("event=signal signal=Terminated"));
   EXPECT_THAT(log, HasSubstr("event=stopped"));
 }
@@ -107,7 +110,8 @@ TEST_F(ServerShutdownTest, SigtermDuringTrainCancelsItAndExitsZero) {
   EXPECT_THAT(train_status.error_message(),
               HasSubstr("the model keeps version"));
   EXPECT_THAT(log, HasSubstr("cancelled_trainings=1"));
-  EXPECT_THAT(log, HasSubstr("rpc=Train model=long code=UNAVAILABLE"));
+  EXPECT_THAT(log, ContainsRegex("WARNING rpc=Train id=[^ ]+ peer=[^ ]+ "
+                                 "model=long code=UNAVAILABLE"));
 }
 
 }  // namespace
