@@ -90,9 +90,13 @@ absl::StatusOr<std::unique_ptr<BnmlpServer>> BnmlpServer::Start(
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
 
   std::unique_ptr<BnmlpServer> server(new BnmlpServer(options));
+  server->service_.rpc_environment().SetAdmission(options.admission);
   grpc::ServerBuilder builder;
   builder.AddListeningPort(options.listen_address,
-                           grpc::InsecureServerCredentials(), &server->port_);
+                           options.credentials != nullptr
+                               ? options.credentials
+                               : grpc::InsecureServerCredentials(),
+                           &server->port_);
   // gRPC sets SO_REUSEPORT by default: a second server on a taken port
   // would start "fine" and silently share its traffic. Fail instead.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);

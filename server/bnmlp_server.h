@@ -10,6 +10,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server.h"
 #include "server/bnmlp_service.h"
 #include "server/model_registry.h"
@@ -37,6 +38,12 @@ struct ServerOptions {
   std::shared_ptr<NativeModelFormat> native_format;
   // How often Train streams per-batch progress within an epoch.
   absl::Duration progress_interval = absl::Milliseconds(500);
+  // Transport security of the port (server/server_security.h); null:
+  // plaintext.
+  std::shared_ptr<grpc::ServerCredentials> credentials;
+  // Who may make which BnMlpService call (server/token_auth.h); null: every
+  // call is admitted. Health and reflection are always open.
+  std::shared_ptr<const RpcAdmission> admission;
 };
 
 // INVALID_ARGUMENT naming the flag (--max_models, ...) unless every option

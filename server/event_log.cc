@@ -65,13 +65,14 @@ void LogEvent(absl::string_view text) { LogEvent(LogLevel::kInfo, text); }
 std::string FormatRpcEvent(absl::string_view method,
                            absl::string_view request_id, absl::string_view peer,
                            absl::string_view model, const absl::Status& status,
-                           absl::Duration elapsed) {
-  std::string text =
-      absl::StrFormat("rpc=%s id=%s peer=%s model=%s code=%s ms=%.3f", method,
-                      request_id, peer.empty() ? "-" : Bounded(peer, 100),
-                      model.empty() ? "-" : Bounded(model, 64),
-                      absl::StatusCodeToString(status.code()),
-                      absl::ToDoubleMilliseconds(elapsed));
+                           absl::Duration elapsed, absl::string_view caller) {
+  std::string text = absl::StrFormat(
+      "rpc=%s id=%s peer=%s%s model=%s code=%s ms=%.3f", method, request_id,
+      peer.empty() ? "-" : Bounded(peer, 100),
+      caller.empty() ? "" : absl::StrCat(" caller=", Bounded(caller, 64)),
+      model.empty() ? "-" : Bounded(model, 64),
+      absl::StatusCodeToString(status.code()),
+      absl::ToDoubleMilliseconds(elapsed));
   if (!status.ok()) {
     absl::StrAppend(&text, " error=\"",
                     Bounded(status.message(), kLoggedMessageLength), "\"");

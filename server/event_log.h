@@ -30,13 +30,15 @@ void LogEvent(LogLevel level, absl::string_view text);
 // An INFO line.
 void LogEvent(absl::string_view text);
 
-// The text of one RPC's line: method, request id, peer, model (or "-"), the
-// status code's name, the duration in milliseconds, and for errors the
+// The text of one RPC's line: method, request id, peer, the caller when
+// known (`caller=writer:1a2b3c4d`, see server/token_auth.h), model (or "-"),
+// the status code's name, the duration in milliseconds, and for errors the
 // message (quoted, escaped, at most ~200 characters of it).
 std::string FormatRpcEvent(absl::string_view method,
                            absl::string_view request_id, absl::string_view peer,
                            absl::string_view model, const absl::Status& status,
-                           absl::Duration elapsed);
+                           absl::Duration elapsed,
+                           absl::string_view caller = "");
 
 }  // namespace bnmlp
 

@@ -17,6 +17,7 @@
 #include "server/bnmlp_server.h"
 #include "server/command_line.h"
 #include "server/event_log.h"
+#include "server/security_flags.h"
 #include "server/shutdown_signal.h"
 
 namespace {
@@ -146,6 +147,11 @@ int Run() {
     return Fail(status);
   }
   SetComputeThreads(absl::GetFlag(FLAGS_compute_threads));
+  absl::StatusOr<ServerSecurity> security =
+      SecurityFromFlags(options->listen_address, options->model_dir);
+  if (!security.ok()) return Fail(security.status());
+  options->credentials = security->credentials;
+  options->admission = security->admission;
 
   absl::StatusOr<std::unique_ptr<BnmlpServer>> server =
       BnmlpServer::Start(*options);
@@ -164,8 +170,8 @@ int Run() {
       " compute_threads=", ComputeThreads(),
       " max_concurrent_predicts=", options->max_concurrent_predicts,
       " gemm=", GemmBackend(), " max_models=", options->limits.max_models,
-      " max_parameters=", options->limits.max_parameters,
-      " max_message_bytes=", options->max_message_bytes));
+      " max_parameters=", options->limits.max_parameters, " max_message_bytes=",
+      options->max_message_bytes, " ", security->summary));
 
   const int signal_number = WaitForShutdownSignal();
   LogEvent(absl::StrCat("event=signal signal=", strsignal(signal_number),

@@ -39,18 +39,20 @@ RpcCall::RpcCall(RpcEnvironment& environment,
       request_id_(NextRequestId()),
       start_(absl::Now()) {}
 
-absl::Status RpcCall::Admit() const {
+absl::Status RpcCall::Admit() {
   const RpcAdmission* admission = environment_.admission();
   return admission == nullptr ? absl::OkStatus()
-                              : admission->Admit(context_, method_);
+                              : admission->Admit(context_, method_, &caller_);
 }
 
 grpc::Status RpcCall::Finish(const absl::Status& status) {
   const absl::Duration elapsed = absl::Now() - start_;
   const std::string peer = context_.peer();
   LogEvent(LevelOf(status.code()),
-           FormatRpcEvent(method_, request_id_, peer, model_, status, elapsed));
-  const RpcOutcome outcome{method_, model_, request_id_, peer, status, elapsed};
+           FormatRpcEvent(method_, request_id_, peer, model_, status, elapsed,
+                          caller_));
+  const RpcOutcome outcome{method_, model_,  request_id_, peer,
+                           status,  elapsed, caller_};
   for (const std::shared_ptr<RpcObserver>& observer :
        environment_.observers()) {
     observer->OnFinished(outcome);

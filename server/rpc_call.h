@@ -35,6 +35,8 @@ struct RpcOutcome {
   absl::string_view peer;        // "ipv4:127.0.0.1:53422"
   const absl::Status& status;
   absl::Duration elapsed;
+  // Who the admission found the caller to be ("writer:1a2b3c4d"), or "".
+  absl::string_view caller = {};
 };
 
 // Decides whether a call may run, before its work starts (e.g. bearer
@@ -43,9 +45,12 @@ class RpcAdmission {
  public:
   virtual ~RpcAdmission() = default;
   // OK to let `method` run; otherwise the status the call ends with
-  // (UNAUTHENTICATED, PERMISSION_DENIED, ...).
+  // (UNAUTHENTICATED, PERMISSION_DENIED, ...). Sets `*caller` to a name for
+  // the caller that is safe to log (a role and a fingerprint, never a
+  // secret) when it knows one, also when it refuses the call.
   virtual absl::Status Admit(const grpc::ServerContext& context,
-                             absl::string_view method) const = 0;
+                             absl::string_view method,
+                             std::string* caller) const = 0;
 };
 
 // Learns of every finished call (e.g. Prometheus metrics). Must be
@@ -93,8 +98,8 @@ class RpcCall {
   RpcCall(const RpcCall&) = delete;
   RpcCall& operator=(const RpcCall&) = delete;
 
-  // OK if the call may run (see RpcAdmission).
-  absl::Status Admit() const;
+  // OK if the call may run (see RpcAdmission). Call once.
+  absl::Status Admit();
   // Logs the call's line, tells the observers and returns `status` for
   // gRPC. Call once.
   grpc::Status Finish(const absl::Status& status);
@@ -109,6 +114,7 @@ class RpcCall {
   const std::string model_;
   const std::string request_id_;
   const absl::Time start_;
+  std::string caller_;  // set by Admit
 };
 
 // Runs `work` (a callable returning absl::Status) as one RpcCall, if it is

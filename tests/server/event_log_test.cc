@@ -16,6 +16,14 @@ TEST(FormatRpcEventTest, OkCallHasMethodIdPeerModelCodeAndDuration) {
             "ms=1.500");
 }
 
+TEST(FormatRpcEventTest, AKnownCallerFollowsThePeer) {
+  EXPECT_EQ(FormatRpcEvent("Predict", "abc-1", "ipv4:127.0.0.1:5000", "iris",
+                           absl::OkStatus(), absl::Microseconds(1500),
+                           "reader:1a2b3c4d"),
+            "rpc=Predict id=abc-1 peer=ipv4:127.0.0.1:5000 "
+            "caller=reader:1a2b3c4d model=iris code=OK ms=1.500");
+}
+
 TEST(FormatRpcEventTest, ErrorCarriesItsMessage) {
   const std::string line = FormatRpcEvent(
       "Train", "id", "p", "m",

@@ -15,16 +15,19 @@ class RecordingObserver : public RpcObserver {
     methods.emplace_back(outcome.method);
     codes.push_back(outcome.status.code());
     request_ids.emplace_back(outcome.request_id);
+    callers.emplace_back(outcome.caller);
   }
   std::vector<std::string> methods;
   std::vector<absl::StatusCode> codes;
   std::vector<std::string> request_ids;
+  std::vector<std::string> callers;
 };
 
 class OnlyPredict : public RpcAdmission {
  public:
-  absl::Status Admit(const grpc::ServerContext&,
-                     absl::string_view method) const override {
+  absl::Status Admit(const grpc::ServerContext&, absl::string_view method,
+                     std::string* caller) const override {
+    *caller = "tester";
     if (method == "Predict") return absl::OkStatus();
     return absl::PermissionDeniedError("only Predict");
   }
@@ -80,6 +83,7 @@ TEST(ServeCallTest, ARefusedCallNeverRunsItsWork) {
   EXPECT_EQ(refused.error_code(), grpc::StatusCode::PERMISSION_DENIED);
   ASSERT_EQ(observer->codes.size(), 1u);
   EXPECT_EQ(observer->codes[0], absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(observer->callers[0], "tester");
   EXPECT_TRUE(ServeCall(environment, context, "Predict", "m", [&] {
                 ran = true;
                 return absl::OkStatus();
