@@ -132,8 +132,8 @@ BnmlpClient::BnmlpClient(std::string address, ClientOptions options)
   if (!options_.load_balancing_policy.empty()) {
     args.SetLoadBalancingPolicyName(options_.load_balancing_policy);
   }
-  std::shared_ptr<grpc::Channel> channel = grpc::CreateCustomChannel(
-      address_, grpc::InsecureChannelCredentials(), args);
+  std::shared_ptr<grpc::Channel> channel =
+      CreateClientChannel(address_, options_.security, args);
   stub_ = v1::BnMlpService::NewStub(channel);
   health_stub_ = grpc::health::v1::Health::NewStub(channel);
 }

@@ -27,6 +27,7 @@
 #include "absl/types/span.h"
 #include "bnmlp/v1/bnmlp.grpc.pb.h"
 #include "client/call_canceller.h"
+#include "client/client_channel.h"
 #include "client/tensor_conversion.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 
@@ -48,6 +49,9 @@ struct ClientOptions {
   // at once, and calls made before the last connection is up skip it).
   // Empty keeps gRPC's default.
   std::string load_balancing_policy;
+  // TLS and the bearer token (client/client_channel.h); default: plaintext,
+  // no token.
+  ChannelSecurity security;
 };
 
 // The architecture options of CreateModel. Every field left unset

@@ -1,8 +1,21 @@
 #include "client/cli/exit_codes.h"
 
 #include <iostream>
+#include <string>
+
+#include "client/cli/connection_security.h"
 
 namespace bnmlp::cli {
+namespace {
+
+// Set once by main() before any command runs, then only read.
+const client::ChannelSecurity* connection_for_hints = nullptr;
+
+}  // namespace
+
+void SetConnectionForHints(const client::ChannelSecurity* security) {
+  connection_for_hints = security;
+}
 
 int Fail(ExitCode code, const absl::Status& status) {
   std::cerr << "bnmlp: error: " << status.message() << std::endl;
@@ -17,7 +30,12 @@ int FailUsage(absl::string_view message) {
 int FailRpc(const absl::Status& status) {
   const bool unreachable =
       absl::IsUnavailable(status) || absl::IsDeadlineExceeded(status);
-  return Fail(unreachable ? kExitUnreachable : kExitRpcError, status);
+  const int code = Fail(unreachable ? kExitUnreachable : kExitRpcError, status);
+  if (connection_for_hints != nullptr) {
+    const std::string hint = ConnectionHint(status, *connection_for_hints);
+    if (!hint.empty()) std::cerr << "bnmlp: hint: " << hint << std::endl;
+  }
+  return code;
 }
 
 }  // namespace bnmlp::cli

@@ -5,6 +5,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
+#include "client/client_channel.h"
 
 namespace bnmlp::cli {
 
@@ -31,8 +32,14 @@ int Fail(ExitCode code, const absl::Status& status);
 // Prints "bnmlp: <message>" plus a usage hint to stderr; returns kExitUsage.
 int FailUsage(absl::string_view message);
 // For a failed RPC: kExitUnreachable for UNAVAILABLE and DEADLINE_EXCEEDED,
-// kExitRpcError otherwise.
+// kExitRpcError otherwise. When the connection's security explains the
+// failure (no token, no TLS, ...), a second line "bnmlp: hint: ..." names
+// the flag to pass (client/cli/connection_security.h).
 int FailRpc(const absl::Status& status);
+
+// The connection FailRpc's hints describe; set once, before any command
+// runs. `security` must outlive every FailRpc call; null: no hints.
+void SetConnectionForHints(const client::ChannelSecurity* security);
 
 }  // namespace bnmlp::cli
 

@@ -39,6 +39,22 @@ ABSL_FLAG(std::string, lb_policy, "pick_first",
           "next on failure) or round_robin (call by call; only for replicas "
           "that hold the same models).");
 
+ABSL_FLAG(std::string, token_file, "",
+          "File holding the bearer token to send (the token alone, or a "
+          "server's 'TOKEN ROLE' tokens file: its first token). Unset: "
+          "$BNMLP_TOKEN, if set.");
+ABSL_FLAG(bool, tls, false,
+          "Connect with TLS, trusting the system's CAs (implied by "
+          "--tls_ca_file and --tls_cert_file).");
+ABSL_FLAG(std::string, tls_ca_file, "",
+          "PEM CA certificate(s) that signed the server's certificate; "
+          "turns TLS on.");
+ABSL_FLAG(std::string, tls_cert_file, "",
+          "PEM client certificate, for servers that require one (mutual "
+          "TLS); needs --tls_key_file.");
+ABSL_FLAG(std::string, tls_key_file, "",
+          "PEM private key of --tls_cert_file.");
+
 ABSL_FLAG(std::string, name, "", "Name of the model (required).");
 ABSL_FLAG(std::string, layers, "",
           "Layer sizes inputs-hidden...-outputs, e.g. 784-256-128-10 or "

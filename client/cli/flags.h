@@ -20,6 +20,11 @@ ABSL_DECLARE_FLAG(std::string, server);
 ABSL_DECLARE_FLAG(bool, json);
 ABSL_DECLARE_FLAG(bnmlp::cli::SecondsOrDuration, timeout);
 ABSL_DECLARE_FLAG(std::string, lb_policy);
+ABSL_DECLARE_FLAG(std::string, token_file);
+ABSL_DECLARE_FLAG(bool, tls);
+ABSL_DECLARE_FLAG(std::string, tls_ca_file);
+ABSL_DECLARE_FLAG(std::string, tls_cert_file);
+ABSL_DECLARE_FLAG(std::string, tls_key_file);
 
 // Model selection and architecture.
 ABSL_DECLARE_FLAG(std::string, name);

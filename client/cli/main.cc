@@ -1,4 +1,5 @@
 // bnmlp: the command-line client of the bnmlp server.
+#include <cstdlib>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -8,6 +9,7 @@
 #include "client/bnmlp_client.h"
 #include "client/cli/command_line.h"
 #include "client/cli/commands.h"
+#include "client/cli/connection_security.h"
 #include "client/cli/exit_codes.h"
 #include "client/cli/flags.h"
 #include "client/cli/interchange_commands.h"
@@ -28,7 +30,9 @@ constexpr char kIntro[] =
     "bnmlp --version (or bnmlp version) prints the version and git commit.";
 
 std::vector<std::string> CommonFlags() {
-  return {"server", "json", "timeout", "lb_policy"};
+  return {"server",    "json",        "timeout",       "lb_policy",
+          "token_file", "tls",        "tls_ca_file",   "tls_cert_file",
+          "tls_key_file"};
 }
 
 std::vector<std::string> CsvFlags() {
@@ -118,6 +122,19 @@ std::string VersionLine() {
   return absl::StrCat("bnmlp ", ProjectVersion(), " (git ", GitCommit(), ")");
 }
 
+ConnectionFlags ConnectionFlagsFromCommandLine() {
+  ConnectionFlags flags;
+  flags.token_file = absl::GetFlag(FLAGS_token_file);
+  if (const char* token = std::getenv("BNMLP_TOKEN"); token != nullptr) {
+    flags.token_environment = token;
+  }
+  flags.tls = absl::GetFlag(FLAGS_tls);
+  flags.tls_ca_file = absl::GetFlag(FLAGS_tls_ca_file);
+  flags.tls_cert_file = absl::GetFlag(FLAGS_tls_cert_file);
+  flags.tls_key_file = absl::GetFlag(FLAGS_tls_key_file);
+  return flags;
+}
+
 int Dispatch(const std::string& command, const CommandContext& context) {
   if (command == "health") return RunHealth(context);
   if (command == "create") return RunCreate(context);
@@ -165,6 +182,11 @@ int Main(int argc, char** argv) {
       options.load_balancing_policy != "round_robin") {
     return FailUsage("--lb_policy must be pick_first or round_robin");
   }
+  absl::StatusOr<client::ChannelSecurity> security =
+      ChannelSecurityFromFlags(ConnectionFlagsFromCommandLine());
+  if (!security.ok()) return FailUsage(security.status().message());
+  options.security = *std::move(security);
+  SetConnectionForHints(&options.security);
   client::BnmlpClient client(absl::GetFlag(FLAGS_server), options);
   const CommandContext context{&client, &*parsed, absl::GetFlag(FLAGS_json)};
   return Dispatch(parsed->command, context);
