@@ -19,7 +19,8 @@ class BearerTokenInterceptor : public grpc::experimental::Interceptor {
   explicit BearerTokenInterceptor(const std::string* header_value)
       : header_value_(header_value) {}
 
-  void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
+  void Intercept(
+      grpc::experimental::InterceptorBatchMethods* methods) override {
     if (methods->QueryInterceptionHookPoint(
             grpc::experimental::InterceptionHookPoints::
                 PRE_SEND_INITIAL_METADATA)) {

@@ -39,8 +39,9 @@ absl::StatusOr<std::string> TokenFromFileText(absl::string_view text,
     return std::string(fields.front());
   }
   return absl::InvalidArgumentError(
-      absl::StrCat(source, " holds no token (expected the token on its first "
-                           "line that is not blank or a # comment)"));
+      absl::StrCat(source,
+                   " holds no token (expected the token on its first "
+                   "line that is not blank or a # comment)"));
 }
 
 absl::StatusOr<client::ChannelSecurity> ChannelSecurityFromFlags(
@@ -51,7 +52,8 @@ absl::StatusOr<client::ChannelSecurity> ChannelSecurityFromFlags(
                            ReadFlagFile("token_file", flags.token_file));
     BNMLP_ASSIGN_OR_RETURN(
         security.bearer_token,
-        TokenFromFileText(text, absl::StrCat("--token_file ", flags.token_file)));
+        TokenFromFileText(text,
+                          absl::StrCat("--token_file ", flags.token_file)));
   } else if (flags.token_environment.has_value()) {
     security.bearer_token =
         std::string(absl::StripAsciiWhitespace(*flags.token_environment));
@@ -67,8 +69,8 @@ absl::StatusOr<client::ChannelSecurity> ChannelSecurityFromFlags(
               "certificate it belongs to"
             : "--tls_key_file: missing; --tls_cert_file needs its private key");
   }
-  security.use_tls = flags.tls || !flags.tls_ca_file.empty() ||
-                     !flags.tls_cert_file.empty();
+  security.use_tls =
+      flags.tls || !flags.tls_ca_file.empty() || !flags.tls_cert_file.empty();
   if (!flags.tls_ca_file.empty()) {
     BNMLP_ASSIGN_OR_RETURN(security.tls_root_certs,
                            ReadFlagFile("tls_ca_file", flags.tls_ca_file));

@@ -52,8 +52,7 @@ ABSL_FLAG(std::string, tls_ca_file, "",
 ABSL_FLAG(std::string, tls_cert_file, "",
           "PEM client certificate, for servers that require one (mutual "
           "TLS); needs --tls_key_file.");
-ABSL_FLAG(std::string, tls_key_file, "",
-          "PEM private key of --tls_cert_file.");
+ABSL_FLAG(std::string, tls_key_file, "", "PEM private key of --tls_cert_file.");
 
 ABSL_FLAG(std::string, name, "", "Name of the model (required).");
 ABSL_FLAG(std::string, layers, "",

@@ -30,9 +30,8 @@ constexpr char kIntro[] =
     "bnmlp --version (or bnmlp version) prints the version and git commit.";
 
 std::vector<std::string> CommonFlags() {
-  return {"server",    "json",        "timeout",       "lb_policy",
-          "token_file", "tls",        "tls_ca_file",   "tls_cert_file",
-          "tls_key_file"};
+  return {"server", "json",        "timeout",       "lb_policy",   "token_file",
+          "tls",    "tls_ca_file", "tls_cert_file", "tls_key_file"};
 }
 
 std::vector<std::string> CsvFlags() {

@@ -88,13 +88,12 @@ TEST(ConnectionHintTest, NamesTheMissingFlag) {
       "ipv4:127.0.0.1:1: Socket closed");
   EXPECT_THAT(ConnectionHint(closed, plain), HasSubstr("--tls_ca_file"));
   EXPECT_THAT(ConnectionHint(closed, tls), HasSubstr("--tls_cert_file"));
-  EXPECT_THAT(ConnectionHint(absl::UnavailableError(
-                                 "Ssl handshake failed: SSL_ERROR_SSL"),
-                             tls),
-              HasSubstr("TLS handshake failed"));
+  EXPECT_THAT(
+      ConnectionHint(
+          absl::UnavailableError("Ssl handshake failed: SSL_ERROR_SSL"), tls),
+      HasSubstr("TLS handshake failed"));
   EXPECT_EQ(ConnectionHint(absl::NotFoundError("model"), plain), "");
-  EXPECT_EQ(ConnectionHint(absl::UnavailableError("shutting down"), plain),
-            "");
+  EXPECT_EQ(ConnectionHint(absl::UnavailableError("shutting down"), plain), "");
 }
 
 }  // namespace

@@ -48,11 +48,15 @@ ServerProcess::ServerProcess(std::string temp_dir, pid_t pid)
       pid_(pid) {}
 
 absl::StatusOr<std::unique_ptr<ServerProcess>> ServerProcess::Start(
-    std::vector<std::string> extra_flags, absl::Duration startup_timeout) {
+    std::vector<std::string> extra_flags, absl::Duration startup_timeout,
+    std::shared_ptr<grpc::ChannelCredentials> health_credentials) {
   const absl::Time deadline = absl::Now() + startup_timeout;
   absl::StatusOr<std::string> temp_dir = MakeTempDir();
   if (!temp_dir.ok()) return temp_dir.status();
   std::unique_ptr<ServerProcess> server(new ServerProcess(*temp_dir, -1));
+  server->health_credentials_ = health_credentials != nullptr
+                                    ? std::move(health_credentials)
+                                    : grpc::InsecureChannelCredentials();
 
   std::vector<std::string> argv = {BnmlpServerPath(),
                                    "--listen_address=127.0.0.1:0",
@@ -133,7 +137,7 @@ absl::Status ServerProcess::WaitUntilServing(absl::Time deadline) {
       if (!has_port.ok()) return has_port.status();
       if (*has_port) {
         health = grpc::health::v1::Health::NewStub(
-            grpc::CreateChannel(address_, grpc::InsecureChannelCredentials()));
+            grpc::CreateChannel(address_, health_credentials_));
       }
     }
     if (health != nullptr) {

@@ -11,6 +11,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "grpcpp/security/credentials.h"
 #include "tests/e2e/support/binary_paths.h"  // IWYU pragma: export
 
 namespace bnmlp::testing {
@@ -26,9 +27,12 @@ class ServerProcess {
   // bound port and a grpc.health.v1.Health/Check answers SERVING. Errors
   // (the server exits early, or is not serving within `startup_timeout`)
   // include the server's log; the process is then killed and reaped.
+  // `health_credentials` (null: plaintext) is how the health check connects,
+  // for servers started with TLS flags.
   static absl::StatusOr<std::unique_ptr<ServerProcess>> Start(
       std::vector<std::string> extra_flags = {},
-      absl::Duration startup_timeout = absl::Seconds(60));
+      absl::Duration startup_timeout = absl::Seconds(60),
+      std::shared_ptr<grpc::ChannelCredentials> health_credentials = nullptr);
 
   ServerProcess(const ServerProcess&) = delete;
   ServerProcess& operator=(const ServerProcess&) = delete;
@@ -62,6 +66,7 @@ class ServerProcess {
   pid_t pid_ = -1;
   int port_ = 0;
   std::string address_;
+  std::shared_ptr<grpc::ChannelCredentials> health_credentials_;
 };
 
 }  // namespace bnmlp::testing
