@@ -110,6 +110,15 @@ absl::Status ValidateModelConfig(const ModelConfig& config,
     return absl::InvalidArgumentError(
         absl::StrCat("batch_norm_epsilon must be finite and > 0, got ", eps));
   }
+  // Models serve and train in float: an epsilon that float rounds to 0 (or
+  // to infinity) would divide by zero on a constant feature.
+  if (!(eps >= std::numeric_limits<float>::min() &&
+        eps <= std::numeric_limits<float>::max())) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "batch_norm_epsilon must be representable in float32, between ",
+        std::numeric_limits<float>::min(), " and ",
+        std::numeric_limits<float>::max(), ", got ", eps));
+  }
   const int64_t limit = std::min(max_parameters, kMaxParameterCount);
   const int64_t count = CountParameters(sizes, config.normalization);
   if (count > limit) {

@@ -1,6 +1,7 @@
 #include "core/optimizer.h"
 
 #include <cmath>
+#include <limits>
 #include <tuple>
 
 #include "absl/strings/str_cat.h"
@@ -19,6 +20,26 @@ absl::Status CheckRange(absl::string_view field, double value, double low,
                    high, high_inclusive ? "]" : ")", ", got ", value));
 }
 
+// Training runs in float: a value that float rounds to infinity (1e300),
+// or a positive one it rounds to 0 (1e-50), is not the value asked for.
+absl::Status CheckFloat(absl::string_view field, double value,
+                        bool must_stay_positive) {
+  // Compared in double: casting an out-of-range double to float is
+  // undefined behavior.
+  if (std::abs(value) > std::numeric_limits<float>::max()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        field, " must be at most ", std::numeric_limits<float>::max(),
+        " (float32's largest value), got ", value));
+  }
+  if (must_stay_positive && value > 0 &&
+      value < std::numeric_limits<float>::min()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        field, " must be at least ", std::numeric_limits<float>::min(),
+        " (float32's smallest normal value), got ", value));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::Status ValidateOptimizerOptions(const OptimizerOptions& o) {
@@ -33,6 +54,9 @@ absl::Status ValidateOptimizerOptions(const OptimizerOptions& o) {
       CheckRange("adam_beta2", o.adam_beta2, 0, true, 1, false));
   BNMLP_RETURN_IF_ERROR(
       CheckRange("adam_epsilon", o.adam_epsilon, 0, false, kInf, false));
+  BNMLP_RETURN_IF_ERROR(CheckFloat("learning_rate", o.learning_rate, true));
+  BNMLP_RETURN_IF_ERROR(CheckFloat("weight_decay", o.weight_decay, false));
+  BNMLP_RETURN_IF_ERROR(CheckFloat("adam_epsilon", o.adam_epsilon, true));
   if (o.kind != OptimizerKind::kSgd) return absl::OkStatus();
   BNMLP_RETURN_IF_ERROR(CheckRange("momentum", o.momentum, 0, true, 1, false));
   if (o.nesterov && o.momentum == 0) {

@@ -3,6 +3,8 @@
 #include <chrono>
 #include <cmath>
 #include <numeric>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -10,6 +12,7 @@
 #include "core/batch_schedule.h"
 #include "core/compute_pool.h"
 #include "core/evaluate.h"
+#include "core/finite.h"
 #include "core/inference_model.h"
 #include "core/training_pass.h"
 
@@ -62,6 +65,41 @@ class BatchGatherer {
   std::vector<int32_t> labels_;
   Matrix<T> targets_;
 };
+
+// Whether every entry of `v` is finite, in one vectorized pass.
+template <typename Derived>
+bool AllFinite(const Eigen::DenseBase<Derived>& v) {
+  return v.size() == 0 ||
+         FirstNonFinite<typename Derived::Scalar>(ConstMatrixMap<
+                   typename Derived::Scalar>(v.derived().data(), v.size(), 1))
+             == std::nullopt;
+}
+
+// "layer 2's weight" for the first parameter or running statistic of
+// `model` holding NaN or infinity; "" if all are finite. One pass over the
+// parameters: run only where a version is about to be published.
+template <typename T>
+std::string FirstNonFiniteParameter(const Model<T>& model) {
+  for (int l = 0; l < model.num_layers(); ++l) {
+    const LayerParameters<T>& p = model.layers()[l];
+    const std::pair<const char*, bool> checks[] = {
+        {"weight", AllFinite(p.weight)},
+        {"bias", AllFinite(p.bias)},
+        {"gamma", AllFinite(p.gamma)},
+        {"beta", AllFinite(p.beta)},
+        {"running_mean", AllFinite(p.running_mean)},
+        {"running_var", AllFinite(p.running_var)},
+    };
+    for (const auto& [name, finite] : checks) {
+      if (!finite) return absl::StrCat("layer ", l + 1, "'s ", name);
+    }
+  }
+  return "";
+}
+
+// The advice every divergence message ends with.
+constexpr absl::string_view kDivergenceAdvice =
+    " (lower the learning_rate or weight_decay, or scale the inputs)";
 
 }  // namespace
 
@@ -165,6 +203,15 @@ absl::StatusOr<TrainingProgress> Train(Model<T>* model,
           gatherer.Gather(order, schedule.begin(b), schedule.end(b));
       BNMLP_ASSIGN_OR_RETURN(const BatchResult step,
                              pass.Run(*model, x, targets));
+      // One comparison per batch: a non-finite loss means the parameters
+      // (or the data's scale) already overflowed; nothing after it is worth
+      // keeping, and the model is not published.
+      if (!std::isfinite(step.loss)) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "training diverged in epoch ", epoch, " at batch ", b + 1, " of ",
+            schedule.num_batches(), ": the loss is ", step.loss,
+            kDivergenceAdvice));
+      }
       pass.UpdateRunningStatistics(model);
       if (options.schedule == LearningRateSchedule::kCosine) {
         const double t = static_cast<double>(optimizer.steps()) /
@@ -188,6 +235,15 @@ absl::StatusOr<TrainingProgress> Train(Model<T>* model,
           !report()) {
         return cancelled();
       }
+    }
+    // The last batch's update could still have overflowed: an epoch end is
+    // published, so its parameters are checked first.
+    if (const std::string bad = FirstNonFiniteParameter(*model);
+        !bad.empty()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "training diverged in epoch ", epoch, " at batch ",
+          schedule.num_batches(), " of ", schedule.num_batches(), ": ", bad,
+          " holds NaN or infinity", kDivergenceAdvice));
     }
     if (has_validation) {
       // Folded once per epoch end; the data was validated once, up front.

@@ -128,6 +128,11 @@ struct TrainCallbacks {
 // Nothing else is checked again. Returns the last epoch's progress on
 // success; CANCELLED if a callback asked to stop, in which case the model
 // holds the partial epoch's state (callers keep their own last snapshot).
+// Divergence: INVALID_ARGUMENT "training diverged in epoch E at batch B of
+// N: ..." as soon as a batch's loss is NaN or infinite, or an epoch's last
+// update left a parameter or running statistic non-finite (checked before
+// on_progress sees the epoch end), so on_progress never receives a model
+// with a non-finite value at an epoch end. The model is then unusable.
 // Same model, data, options and seed give bit-identical results. Products
 // run on ComputePool::Default() as it is when Train starts.
 template <typename T>

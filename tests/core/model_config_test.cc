@@ -55,8 +55,16 @@ TEST(ValidateModelConfigTest, NamesTheFieldAndWhatWasExpected) {
   nan_momentum.batch_norm_momentum = std::nan("");
   ModelConfig eps = Config({4, 3});
   eps.batch_norm_epsilon = 0;
+  ModelConfig tiny_eps = Config({4, 3});
+  tiny_eps.batch_norm_epsilon = 1e-50;  // fine in double, 0 in float
+  ModelConfig huge_eps = Config({4, 3});
+  huge_eps.batch_norm_epsilon = 1e300;
   ModelConfig one_class = Config({4, 1});
   const Case cases[] = {
+      {tiny_eps,
+       "batch_norm_epsilon must be representable in float32, between "
+       "1.17549e-38 and 3.40282e+38, got 1e-50"},
+      {huge_eps, "batch_norm_epsilon must be representable in float32"},
       {Config({}), "layer_sizes must list at least 2 sizes"},
       {Config({5}), "layer_sizes must list at least 2 sizes"},
       {Config(std::vector<int64_t>(1002, 1)),

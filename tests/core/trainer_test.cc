@@ -309,3 +309,88 @@ TEST(TrainerTest, CosineScheduleAnnealsTheLearningRatePerStep) {
 
 }  // namespace
 }  // namespace bnmlp
+
+namespace bnmlp {
+namespace {
+
+bool ModelIsFinite(const Model<float>& model) {
+  for (const LayerParameters<float>& p : model.layers()) {
+    if (!p.weight.allFinite() || !p.bias.allFinite() || !p.gamma.allFinite() ||
+        !p.beta.allFinite() || !p.running_mean.allFinite() ||
+        !p.running_var.allFinite()) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// Divergence stops training where it happens, and no epoch end (what the
+// server publishes) ever carries a non-finite value.
+TEST(TrainerDivergenceTest, AHugeLearningRateStopsWithWhere) {
+  const testing::Blobs train = testing::MakeBlobs(256, 10, 4, 1);
+  for (Normalization n :
+       {Normalization::kPreActivation, Normalization::kNone}) {
+    Model<float> model = *Model<float>::Create(BlobConfig(n));
+    TrainOptions o = Options(3);
+    o.optimizer.learning_rate = 1e30;
+    int epoch_ends = 0;
+    bool all_finite = true;
+    TrainCallbacks<float> callbacks;
+    callbacks.on_progress = [&](const TrainingProgress& p,
+                                const Model<float>& m) {
+      if (p.epoch_end) {
+        ++epoch_ends;
+        all_finite &= ModelIsFinite(m);
+      }
+      return true;
+    };
+    absl::StatusOr<TrainingProgress> last =
+        ValidateAndTrain(&model, train.View(), nullptr, o, callbacks);
+    ASSERT_FALSE(last.ok()) << NormalizationName(n);
+    EXPECT_EQ(last.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_THAT(last.status().message(),
+                HasSubstr("training diverged in epoch 1 at batch "));
+    EXPECT_THAT(last.status().message(), HasSubstr("of 8"));
+    EXPECT_TRUE(all_finite);
+    EXPECT_EQ(epoch_ends, 0);
+  }
+}
+
+TEST(TrainerDivergenceTest, AWeightDecayThatOverflowsStops) {
+  const testing::Blobs train = testing::MakeBlobs(256, 10, 4, 1);
+  Model<float> model = *Model<float>::Create(BlobConfig());
+  TrainOptions o = Options(3);
+  o.optimizer.weight_decay = 1e30;
+  absl::StatusOr<TrainingProgress> last =
+      ValidateAndTrain(&model, train.View(), nullptr, o);
+  ASSERT_FALSE(last.ok());
+  EXPECT_THAT(last.status().message(), HasSubstr("training diverged in epoch"));
+}
+
+TEST(TrainerDivergenceTest, ParametersThatOverflowOnTheLastBatchAreCaught) {
+  // One batch per epoch: the first update overflows the weights while the
+  // loss it was computed from is finite, so only the epoch-end check sees
+  // it.
+  const testing::Blobs train = testing::MakeBlobs(64, 10, 4, 1);
+  Model<float> model = *Model<float>::Create(BlobConfig(Normalization::kNone));
+  TrainOptions o = Options(2);
+  o.batch_size = 64;
+  o.optimizer.learning_rate = 3e38;
+  o.optimizer.momentum = 0;
+  bool saw_epoch_end = false;
+  TrainCallbacks<float> callbacks;
+  callbacks.on_progress = [&](const TrainingProgress& p, const Model<float>&) {
+    saw_epoch_end |= p.epoch_end;
+    return true;
+  };
+  absl::StatusOr<TrainingProgress> last =
+      ValidateAndTrain(&model, train.View(), nullptr, o, callbacks);
+  ASSERT_FALSE(last.ok());
+  EXPECT_THAT(last.status().message(),
+              HasSubstr("training diverged in epoch 1 at batch 1 of 1: layer"));
+  EXPECT_THAT(last.status().message(), HasSubstr("holds NaN or infinity"));
+  EXPECT_FALSE(saw_epoch_end);
+}
+
+}  // namespace
+}  // namespace bnmlp
