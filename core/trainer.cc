@@ -70,9 +70,9 @@ class BatchGatherer {
 template <typename Derived>
 bool AllFinite(const Eigen::DenseBase<Derived>& v) {
   return v.size() == 0 ||
-         FirstNonFinite<typename Derived::Scalar>(ConstMatrixMap<
-                   typename Derived::Scalar>(v.derived().data(), v.size(), 1))
-             == std::nullopt;
+         FirstNonFinite<typename Derived::Scalar>(
+             ConstMatrixMap<typename Derived::Scalar>(
+                 v.derived().data(), v.size(), 1)) == std::nullopt;
 }
 
 // "layer 2's weight" for the first parameter or running statistic of
@@ -207,10 +207,10 @@ absl::StatusOr<TrainingProgress> Train(Model<T>* model,
       // (or the data's scale) already overflowed; nothing after it is worth
       // keeping, and the model is not published.
       if (!std::isfinite(step.loss)) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "training diverged in epoch ", epoch, " at batch ", b + 1, " of ",
-            schedule.num_batches(), ": the loss is ", step.loss,
-            kDivergenceAdvice));
+        return absl::InvalidArgumentError(
+            absl::StrCat("training diverged in epoch ", epoch, " at batch ",
+                         b + 1, " of ", schedule.num_batches(),
+                         ": the loss is ", step.loss, kDivergenceAdvice));
       }
       pass.UpdateRunningStatistics(model);
       if (options.schedule == LearningRateSchedule::kCosine) {
@@ -238,12 +238,11 @@ absl::StatusOr<TrainingProgress> Train(Model<T>* model,
     }
     // The last batch's update could still have overflowed: an epoch end is
     // published, so its parameters are checked first.
-    if (const std::string bad = FirstNonFiniteParameter(*model);
-        !bad.empty()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "training diverged in epoch ", epoch, " at batch ",
-          schedule.num_batches(), " of ", schedule.num_batches(), ": ", bad,
-          " holds NaN or infinity", kDivergenceAdvice));
+    if (const std::string bad = FirstNonFiniteParameter(*model); !bad.empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("training diverged in epoch ", epoch, " at batch ",
+                       schedule.num_batches(), " of ", schedule.num_batches(),
+                       ": ", bad, " holds NaN or infinity", kDivergenceAdvice));
     }
     if (has_validation) {
       // Folded once per epoch end; the data was validated once, up front.

@@ -64,6 +64,12 @@ absl::Status RunTrainingSession(TrainingRun& run,
     status =
         DescribeStop(CancelCause(run, stream.client_cancelled(), stream_broken),
                      status, run);
+  } else if (!status.ok()) {
+    // E.g. divergence: nothing of the failed epoch was published.
+    status =
+        absl::Status(status.code(), absl::StrCat(status.message(),
+                                                 "; the model keeps version ",
+                                                 run.current_version()));
   }
   const ProgressRecord last = run.Finish(status);
   if (!status.ok()) return status;

@@ -99,9 +99,9 @@ TEST(ValidateOptimizerOptionsTest, NamesTheField) {
   };
   OptimizerOptions lr, nan_lr, momentum, decay, nesterov, adam_momentum;
   OptimizerOptions huge_lr, tiny_lr, huge_decay, tiny_adam_eps;
-  huge_lr.learning_rate = 1e300;    // infinite in float
-  tiny_lr.learning_rate = 1e-50;    // 0 in float
-  huge_decay.weight_decay = 1e39;   // infinite in float
+  huge_lr.learning_rate = 1e300;   // infinite in float
+  tiny_lr.learning_rate = 1e-50;   // 0 in float
+  huge_decay.weight_decay = 1e39;  // infinite in float
   tiny_adam_eps.adam_epsilon = 1e-50;
   lr.learning_rate = -1;
   nan_lr.learning_rate = std::nan("");
@@ -118,10 +118,12 @@ TEST(ValidateOptimizerOptionsTest, NamesTheField) {
         Case{momentum, "momentum must be in [0, 1), got 1"},
         Case{decay, "weight_decay must be in [0, inf)"},
         Case{nesterov, "nesterov requires momentum > 0"},
-        Case{huge_lr, "learning_rate must be at most 3.40282e+38 (float32's "
-                      "largest value), got 1e+300"},
-        Case{tiny_lr, "learning_rate must be at least 1.17549e-38 (float32's "
-                      "smallest normal value), got 1e-50"},
+        Case{huge_lr,
+             "learning_rate must be at most 3.40282e+38 (float32's "
+             "largest value), got 1e+300"},
+        Case{tiny_lr,
+             "learning_rate must be at least 1.17549e-38 (float32's "
+             "smallest normal value), got 1e-50"},
         Case{huge_decay, "weight_decay must be at most 3.40282e+38"},
         Case{tiny_adam_eps, "adam_epsilon must be at least 1.17549e-38"}}) {
     const absl::Status s = ValidateOptimizerOptions(c.o);
