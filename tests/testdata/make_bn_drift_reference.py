@@ -27,24 +27,45 @@ BatchNorm1d(eps=1e-5, momentum=0.1) updating its running statistics once per
 step. It runs twice from the same initial parameters: once in float64 (the
 reference) and once in float32.
 
+Why tanh: with ReLU, float32 and float64 runs part ways whenever some pre-
+activation lies within rounding of 0 (the derivative jumps), which makes the
+figures a lottery: on a 64-128-64-10 ReLU network over 8 initial seeds,
+torch's own float32 running_var error (max) ranged from 4e-5 to 2e-2 and
+moved by up to 400x between 1 and 2 threads. With tanh the runs separate
+smoothly and the figures measure precision: over 6 seeds of this run,
+torch's rms figures below stayed within 4.7e-7..5.4e-7 (running_var) and
+5.7e-7..8.8e-7 (running_mean).
+
 Initial parameters: weights He normal (std sqrt(2 / fan_in)) from
 numpy.random.default_rng(RUN["seed"]), rounded to float32 so that the
 float32 and float64 runs (ours and torch's) start from exactly the same
 values; biases and beta 0; gamma 1. (The engine's own He initialization uses
 a C++ RNG that Python cannot reproduce, hence committed parameters.)
 
-Drift figures, over every BatchNorm feature of every hidden layer, after the
-last step; f32 is the float32 run, f64 the float64 run:
-  running_var_max_rel_error   max |var_f32 - var_f64| / var_f64
-  running_mean_max_error_in_std
-                              max |mean_f32 - mean_f64| / sqrt(var_f64)
-                              (a mean's error in units of its feature's
-                              standard deviation: means can be ~0, so a
-                              relative error would be meaningless)
+Drift figures, over every BatchNorm feature of every hidden layer (96),
+after the last step; f32 is the float32 run, f64 the float64 run:
+  running_var_rms_rel_error     rms of |var_f32 - var_f64| / var_f64
+  running_mean_rms_error_in_std rms of |mean_f32 - mean_f64| / sqrt(var_f64)
+                                (a mean's error in units of its feature's
+                                standard deviation: means can be ~0, so a
+                                relative error would be meaningless)
+  running_var_max_rel_error, running_mean_max_error_in_std
+                                the same with max instead of rms
+The test asserts the rms figures; a maximum is one feature's luck (over the
+6 seeds, torch's maxima moved by up to 1.7x between its 1- and 2-thread
+runs, either way; its rms figures by 4-65%, always the same way: 1 thread,
+one longer float sum per feature, is worse).
 Torch float32's figures depend on how its kernels split work between
 threads, so the float32 run is made with 1 and with 2 intra-op threads
-(torch.set_num_threads; this machine has 2 cores) and each figure in the
-file is the smaller of the two, i.e. the better float32 result torch gets.
+(torch.set_num_threads; this machine has 2 cores) and each figure in
+"torch_float32_drift" is the smaller of the two, i.e. the better float32
+result torch gets.
+
+Torch 1.13's BatchNorm1d on a (batch, features) float32 input sums the
+batch statistics in float, one running sum per thread (checked: over 2^20
+samples its mean is bit for bit numpy's sequential float32 sum); its
+(batch, features, length) path and torch.var_mean sum accurately. The
+figures here are the former, i.e. what nn.BatchNorm1d users get.
 
 Also recorded: the torch, numpy, scikit-learn and Python versions and the
 command line.
@@ -65,9 +86,9 @@ from sklearn.datasets import load_digits
 from make_golden import BnMlp, EPS, MOMENTUM
 
 RUN = {
-    "layer_sizes": [64, 128, 64, 10],
+    "layer_sizes": [64, 64, 32, 10],
     "normalization": "pre_activation",
-    "activation": "relu",
+    "activation": "tanh",
     "task": "classification",
     "steps": 300,
     "optimizer": "sgd",
@@ -137,21 +158,27 @@ def train(x, labels, layers, dtype):
 
 
 def drift(ours, reference):
-    var_err = mean_err = 0.0
+    var_rel, mean_in_std = [], []
     for a, b in zip(ours["buffers"], reference["buffers"]):
         var, var_ref = np.array(a["running_var"]), np.array(b["running_var"])
         mean, mean_ref = np.array(a["running_mean"]), np.array(b["running_mean"])
-        var_err = max(var_err, np.max(np.abs(var - var_ref) / var_ref))
-        mean_err = max(mean_err, np.max(np.abs(mean - mean_ref) / np.sqrt(var_ref)))
-    return {"running_var_max_rel_error": float(var_err),
-            "running_mean_max_error_in_std": float(mean_err)}
+        var_rel.append(np.abs(var - var_ref) / var_ref)
+        mean_in_std.append(np.abs(mean - mean_ref) / np.sqrt(var_ref))
+    var_rel, mean_in_std = np.concatenate(var_rel), np.concatenate(mean_in_std)
+    return {"running_var_max_rel_error": float(np.max(var_rel)),
+            "running_var_rms_rel_error": float(np.sqrt(np.mean(var_rel ** 2))),
+            "running_mean_max_error_in_std": float(np.max(mean_in_std)),
+            "running_mean_rms_error_in_std": float(np.sqrt(np.mean(mean_in_std ** 2)))}
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--out_dir", default=HERE,
                         help="where digits.csv and bn_drift_reference.json go")
+    parser.add_argument("--seed", type=int, default=RUN["seed"],
+                        help="seed of the initial parameters")
     args = parser.parse_args()
+    RUN["seed"] = args.seed
 
     torch.use_deterministic_algorithms(True)
     csv_path = os.path.join(args.out_dir, "digits.csv")
