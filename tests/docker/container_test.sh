@@ -8,8 +8,9 @@
 #     only what changed is rebuilt;
 #   - the image's configuration: numeric non-root USER 10001, HEALTHCHECK,
 #     EXPOSE 50051, ENTRYPOINT bnmlp-server;
-#   - a container started with the image's default command, its port
-#     published on a free loopback port: `podman healthcheck run` passes,
+#   - a container started with the image's default command (read-only root
+#     filesystem, no capabilities), its port published on a free loopback
+#     port: `podman healthcheck run` passes,
 #     the server process runs as uid 10001; a model is created, trained and
 #     queried with the image's own CLI (podman exec) and another from the
 #     host with this build's CLI, each seeing the other's;
@@ -279,12 +280,15 @@ wait_healthy() {
   die "$container: the HEALTHCHECK did not pass within ${kHealthySeconds}s"
 }
 
-log "podman run $kImage (default command; port $kPort on a free loopback port)"
+log "podman run $kImage (default command, read-only, no capabilities; port $kPort on a free loopback port)"
 # podman's own stderr (it cannot install health check timers without
 # systemd, and says so) goes to a log.
 podman_log="$work_dir/podman.log"
 : >"$podman_log"
-podman run --detach --name "$kContainer" --publish "127.0.0.1::$kPort" "$kImage" \
+# Locked down as docker/k8s runs it (read-only root filesystem, no
+# capabilities, no privilege escalation): the server needs none of them.
+podman run --detach --name "$kContainer" --publish "127.0.0.1::$kPort" \
+  --read-only --cap-drop ALL --security-opt no-new-privileges "$kImage" \
   >/dev/null 2>>"$podman_log" || die "podman run failed: $(tail -n 5 "$podman_log")"
 wait_healthy "$kContainer"
 [[ "$(podman inspect --format '{{.State.Health.Status}}' "$kContainer")" == healthy ]] ||

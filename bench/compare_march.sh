@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# The Docker image's instruction set against this machine's, in one run:
+# training and Predict throughput of the binaries built with
+# BNMLP_MARCH=native (the release preset) and with BNMLP_MARCH=LEVEL (the
+# image's default, x86-64-v3), side by side on this machine.
+#
+#   bench/compare_march.sh [--level x86-64-v3] [--rounds 3] [--epochs 3]
+#                          [--threads 2] [--seconds 3]
+#
+# Builds train_bnmlp, bnmlp-server and bnmlp_predict_load in build/release
+# and in build/march-LEVEL (Release, no tests), then `rounds` times, in
+# alternation: train_bnmlp (784-256-128-10, batch 128, SGD, Fashion-MNIST,
+# median samples/s over epochs 2..N) of each build, and bnmlp_predict_load
+# (batch 64 with 8 calls in flight, and batch 1 with 8 in flight) against
+# each build's bnmlp-server. Prints the medians and LEVEL/native ratios.
+# OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE are unset for every side, so
+# OpenBLAS picks its kernels for this CPU in both.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+level=x86-64-v3 rounds=3 epochs=3 threads=2 seconds=3
+while (($#)); do
+  case "$1" in
+    --level) level=$2; shift 2 ;;
+    --rounds) rounds=$2; shift 2 ;;
+    --epochs) epochs=$2; shift 2 ;;
+    --threads) threads=$2; shift 2 ;;
+    --seconds) seconds=$2; shift 2 ;;
+    *) echo "unknown argument $1 (usage: see the top of $0)" >&2; exit 2 ;;
+  esac
+done
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+launcher=()
+if command -v ccache >/dev/null; then launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache); fi
+targets=(train_bnmlp bnmlp-server bnmlp_predict_load)
+
+cmake --preset release "${launcher[@]}" >/dev/null
+cmake --build --preset release -j2 --target "${targets[@]}" >/dev/null
+other="build/march-$level"
+cmake -S . -B "$other" -DCMAKE_BUILD_TYPE=Release -DBNMLP_MARCH="$level" \
+  -DBNMLP_BUILD_TESTS=OFF "${launcher[@]}" >/dev/null
+cmake --build "$other" -j2 --target "${targets[@]}" >/dev/null
+declare -A tree=([native]=build/release ["$level"]="$other")
+sides=(native "$level")
+
+clean_env=(env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE)
+for ((r = 1; r <= rounds; r++)); do
+  for side in "${sides[@]}"; do
+    echo "== round $r: train_bnmlp, $side"
+    "${clean_env[@]}" "${tree[$side]}/bench/train_bnmlp" --epochs "$epochs" \
+      --threads "$threads" --json "$out/train-$side-$r.json" | tail -n 2
+  done
+  for side in "${sides[@]}"; do
+    echo "== round $r: bnmlp_predict_load against the $side bnmlp-server"
+    "${clean_env[@]}" build/release/bench/load/bnmlp_predict_load \
+      --server_binary "${tree[$side]}/server/bnmlp-server" \
+      --server_flags "--compute_threads=$threads" --batches 64,1 --in_flight 8 \
+      --seconds "$seconds" 2>/dev/null | tee "$out/predict-$side-$r.txt" | grep '^| Predict'
+  done
+done
+
+python3 - "$out" "$rounds" "$level" <<'PY'
+import json, re, statistics, sys
+out, rounds, level = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+def train(side):
+    v = []
+    for r in range(1, rounds + 1):
+        epochs = json.load(open(f"{out}/train-{side}-{r}.json"))["epochs"]
+        v += [e["samples_per_s"] for e in epochs[1:] or epochs]
+    return statistics.median(v)
+def predict(side, batch):
+    v = []
+    for r in range(1, rounds + 1):
+        for line in open(f"{out}/predict-{side}-{r}.txt"):
+            cells = [c.strip() for c in line.strip().strip("|").split("|")]
+            if cells[0].startswith("Predict") and cells[1] == str(batch):
+                v.append(float(cells[3]))
+    return statistics.median(v)
+rows = [("training samples/s", train("native"), train(level))]
+for batch in (64, 1):
+    rows.append((f"Predict batch {batch}, 8 in flight, calls/s",
+                 predict("native", batch), predict(level, batch)))
+print(f"\n| {'median over ' + str(rounds) + ' rounds':<40} | {'native':>10} | {level:>10} | {level}/native |")
+print(f"|{'-' * 42}|{'-' * 12}|{'-' * 12}|{'-' * (len(level) + 9)}|")
+for name, native, other in rows:
+    print(f"| {name:<40} | {native:>10,.0f} | {other:>10,.0f} | {other / native:>{len(level) + 7}.3f} |")
+PY
