@@ -12,7 +12,12 @@
 # alternation: train_bnmlp (784-256-128-10, batch 128, SGD, Fashion-MNIST,
 # median samples/s over epochs 2..N) of each build, and bnmlp_predict_load
 # (batch 64 with 8 calls in flight, and batch 1 with 8 in flight) against
-# each build's bnmlp-server. Prints the medians and LEVEL/native ratios.
+# each build's bnmlp-server. Prints the medians and LEVEL/native ratios of
+# throughput (per wall second) and of work per CPU second (training: the
+# process's user + system time for the whole run; Predict: calls per second
+# of the server's CPU). On a busy machine the wall-clock figures swing with
+# the other load; the CPU-time ones much less (use --threads 1 there: idle
+# compute threads spinning on a wait would count as work).
 # OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE are unset for every side, so
 # OpenBLAS picks its kernels for this CPU in both.
 set -euo pipefail
@@ -47,8 +52,11 @@ clean_env=(env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE)
 for ((r = 1; r <= rounds; r++)); do
   for side in "${sides[@]}"; do
     echo "== round $r: train_bnmlp, $side"
-    "${clean_env[@]}" "${tree[$side]}/bench/train_bnmlp" --epochs "$epochs" \
-      --threads "$threads" --json "$out/train-$side-$r.json" | tail -n 2
+    TIMEFORMAT="%U %S"
+    { time "${clean_env[@]}" "${tree[$side]}/bench/train_bnmlp" --epochs "$epochs" \
+      --threads "$threads" --json "$out/train-$side-$r.json" | tail -n 2; } \
+      2>"$out/train-$side-$r.cpu"
+    echo "CPU user + system: $(awk '{ print $1 + $2 }' "$out/train-$side-$r.cpu") s"
   done
   for side in "${sides[@]}"; do
     echo "== round $r: bnmlp_predict_load against the $side bnmlp-server"
@@ -60,27 +68,34 @@ for ((r = 1; r <= rounds; r++)); do
 done
 
 python3 - "$out" "$rounds" "$level" <<'PY'
-import json, re, statistics, sys
+import json, statistics, sys
 out, rounds, level = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 def train(side):
-    v = []
+    rates, cpu = [], []
     for r in range(1, rounds + 1):
         epochs = json.load(open(f"{out}/train-{side}-{r}.json"))["epochs"]
-        v += [e["samples_per_s"] for e in epochs[1:] or epochs]
-    return statistics.median(v)
+        rates += [e["samples_per_s"] for e in epochs[1:] or epochs]
+        user, system = map(float, open(f"{out}/train-{side}-{r}.cpu").read().split()[-2:])
+        cpu.append(user + system)
+    # Work per CPU second, relative: the same run's work on both sides.
+    return statistics.median(rates), 1 / statistics.median(cpu)
 def predict(side, batch):
-    v = []
+    rates, per_cpu = [], []
     for r in range(1, rounds + 1):
         for line in open(f"{out}/predict-{side}-{r}.txt"):
             cells = [c.strip() for c in line.strip().strip("|").split("|")]
-            if cells[0].startswith("Predict") and cells[1] == str(batch):
-                v.append(float(cells[3]))
-    return statistics.median(v)
-rows = [("training samples/s", train("native"), train(level))]
+            if len(cells) == 8 and cells[0] == "Predict" and cells[1] == str(batch):
+                rates.append(float(cells[3]))
+                per_cpu.append(float(cells[3]) / float(cells[6]))
+    return statistics.median(rates), statistics.median(per_cpu)
+native_train, level_train = train("native"), train(level)
+rows = [("training samples/s (wall)", native_train[0], level_train[0]),
+        ("training runs per CPU-hour", 3600 * native_train[1], 3600 * level_train[1])]
 for batch in (64, 1):
-    rows.append((f"Predict batch {batch}, 8 in flight, calls/s",
-                 predict("native", batch), predict(level, batch)))
-print(f"\n| {'median over ' + str(rounds) + ' rounds':<40} | {'native':>10} | {level:>10} | {level}/native |")
+    native, other = predict("native", batch), predict(level, batch)
+    rows.append((f"Predict batch {batch}, 8 in flight: calls/s", native[0], other[0]))
+    rows.append((f"  calls per server CPU-second", native[1], other[1]))
+print(f"\n| {'median of ' + str(rounds) + ' rounds':<40} | {'native':>10} | {level:>10} | {level}/native |")
 print(f"|{'-' * 42}|{'-' * 12}|{'-' * 12}|{'-' * (len(level) + 9)}|")
 for name, native, other in rows:
     print(f"| {name:<40} | {native:>10,.0f} | {other:>10,.0f} | {other / native:>{len(level) + 7}.3f} |")
