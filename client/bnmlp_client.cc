@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "client/rpc_error.h"
+#include "common/status_macros.h"
 
 namespace bnmlp::client {
 namespace {
@@ -64,6 +65,28 @@ void FillExamples(const ExamplesView& examples, v1::Tensor* x,
   }
 }
 
+// Zero is "unset" on the wire for these fields: an explicit zero would
+// silently become the server's default, so it is refused instead.
+absl::Status ValidateTrainOptions(const TrainOptions& options) {
+  const struct {
+    const char* field;
+    bool zero;
+    const char* expected;
+  } checks[] = {
+      {"epochs", options.epochs == 0, "at least 1"},
+      {"batch_size", options.batch_size == 0, "at least 2"},
+      {"learning_rate", options.learning_rate == 0.0f, "> 0"},
+  };
+  for (const auto& check : checks) {
+    if (check.zero) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("Train: ", check.field, " is 0; expected ",
+                       check.expected, ", or unset for the server's default"));
+    }
+  }
+  return absl::OkStatus();
+}
+
 v1::TrainRequest MakeTrainRequest(const std::string& name,
                                   const ExamplesView& train,
                                   const ExamplesView* validation,
@@ -77,15 +100,25 @@ v1::TrainRequest MakeTrainRequest(const std::string& name,
                  request.mutable_validation_labels(),
                  request.mutable_validation_targets());
   }
-  request.set_epochs(options.epochs);
-  request.set_batch_size(options.batch_size);
+  // Unset options stay at proto3's zero / *_UNSPECIFIED / absent, which the
+  // server reads as its documented defaults.
+  if (options.epochs.has_value()) request.set_epochs(*options.epochs);
+  if (options.batch_size.has_value()) {
+    request.set_batch_size(*options.batch_size);
+  }
   request.set_optimizer(options.optimizer);
-  request.set_learning_rate(options.learning_rate);
-  if (options.momentum.has_value()) request.set_momentum(*options.momentum);
-  request.set_nesterov(options.nesterov);
-  request.set_weight_decay(options.weight_decay);
-  request.set_shuffle_seed(options.shuffle_seed);
+  if (options.learning_rate.has_value()) {
+    request.set_learning_rate(*options.learning_rate);
+  }
   request.set_learning_rate_schedule(options.learning_rate_schedule);
+  if (options.momentum.has_value()) request.set_momentum(*options.momentum);
+  if (options.nesterov.has_value()) request.set_nesterov(*options.nesterov);
+  if (options.weight_decay.has_value()) {
+    request.set_weight_decay(*options.weight_decay);
+  }
+  if (options.shuffle_seed.has_value()) {
+    request.set_shuffle_seed(*options.shuffle_seed);
+  }
   return request;
 }
 
@@ -123,9 +156,8 @@ BnmlpClient::Health(const std::string& service) {
   request.set_service(service);
   grpc::health::v1::HealthCheckResponse response;
   auto context = UnaryContext();
-  absl::Status status =
-      Check(health_stub_->Check(context.get(), request, &response), "Health");
-  if (!status.ok()) return status;
+  BNMLP_RETURN_IF_ERROR(
+      Check(health_stub_->Check(context.get(), request, &response), "Health"));
   return response.status();
 }
 
@@ -135,6 +167,7 @@ absl::StatusOr<v1::ModelInfo> BnmlpClient::CreateModel(
   v1::CreateModelRequest request;
   request.set_name(name);
   request.mutable_layer_sizes()->Add(layer_sizes.begin(), layer_sizes.end());
+  // Unset options stay unset: the server applies its documented defaults.
   request.set_task(options.task);
   request.set_normalization(options.normalization);
   request.set_activation(options.activation);
@@ -144,42 +177,37 @@ absl::StatusOr<v1::ModelInfo> BnmlpClient::CreateModel(
   if (options.batch_norm_epsilon.has_value()) {
     request.set_batch_norm_epsilon(*options.batch_norm_epsilon);
   }
-  request.set_seed(options.seed);
+  if (options.seed.has_value()) request.set_seed(*options.seed);
   v1::ModelInfo info;
   auto context = UnaryContext();
-  absl::Status status =
-      Check(stub_->CreateModel(context.get(), request, &info), "CreateModel");
-  if (!status.ok()) return status;
+  BNMLP_RETURN_IF_ERROR(
+      Check(stub_->CreateModel(context.get(), request, &info), "CreateModel"));
   return info;
 }
 
 absl::StatusOr<v1::TrainProgress> BnmlpClient::Train(
     const std::string& name, const ExamplesView& train,
     const ExamplesView* validation, const TrainOptions& options,
-    const TrainProgressCallback& on_progress, CallCanceller* canceller) {
-  if (absl::Status s = ValidateExamples(train, "training set"); !s.ok()) {
-    return s;
-  }
+    const TrainEventCallback& on_event, CallCanceller* canceller) {
+  BNMLP_RETURN_IF_ERROR(ValidateExamples(train, "training set"));
   if (validation != nullptr) {
-    if (absl::Status s = ValidateExamples(*validation, "validation set");
-        !s.ok()) {
-      return s;
-    }
+    BNMLP_RETURN_IF_ERROR(ValidateExamples(*validation, "validation set"));
   }
+  BNMLP_RETURN_IF_ERROR(ValidateTrainOptions(options));
   const v1::TrainRequest request =
       MakeTrainRequest(name, train, validation, options);
 
   grpc::ClientContext context;  // No deadline: training takes what it takes.
   CallCanceller::Binding binding(canceller, &context);
-  std::unique_ptr<grpc::ClientReader<v1::TrainProgress>> reader =
+  std::unique_ptr<grpc::ClientReader<v1::TrainResponse>> reader =
       stub_->Train(&context, request);
-  v1::TrainProgress progress;
+  v1::TrainResponse event;
   std::optional<v1::TrainProgress> summary;
   bool cancelled_by_callback = false;
-  while (reader->Read(&progress)) {
-    if (progress.done()) summary = progress;
-    if (cancelled_by_callback || !on_progress) continue;
-    if (!on_progress(progress)) {
+  while (reader->Read(&event)) {
+    if (event.has_done()) summary = event.done();
+    if (cancelled_by_callback || !on_event) continue;
+    if (!on_event(event)) {
       cancelled_by_callback = true;
       context.TryCancel();  // Keep reading: Finish wants a drained stream.
     }
@@ -192,10 +220,10 @@ absl::StatusOr<v1::TrainProgress> BnmlpClient::Train(
     return absl::CancelledError(absl::StrCat("Train: training of model '", name,
                                              "' was cancelled by the client"));
   }
-  if (!status.ok()) return Check(status, "Train");
+  BNMLP_RETURN_IF_ERROR(Check(status, "Train"));
   return absl::InternalError(
       "Train: the server ended the stream without a final summary "
-      "(a TrainProgress with done = true)");
+      "(a TrainResponse with `done`)");
 }
 
 absl::StatusOr<Prediction> BnmlpClient::Predict(
@@ -222,25 +250,23 @@ absl::StatusOr<Prediction> BnmlpClient::Predict(
         features.subspan(first * num_features, rows * num_features), shape);
     v1::PredictResponse response;
     auto context = UnaryContext();
-    absl::Status status =
-        Check(stub_->Predict(context.get(), request, &response), "Predict");
-    if (!status.ok()) return status;
-    absl::StatusOr<TensorData> outputs =
-        FromTensorProto(response.outputs(), "outputs");
-    if (!outputs.ok()) return outputs.status();
-    if (outputs->shape.size() != 2 || outputs->shape[0] != rows) {
+    BNMLP_RETURN_IF_ERROR(
+        Check(stub_->Predict(context.get(), request, &response), "Predict"));
+    BNMLP_ASSIGN_OR_RETURN(const TensorData outputs,
+                           FromTensorProto(response.outputs(), "outputs"));
+    if (outputs.shape.size() != 2 || outputs.shape[0] != rows) {
       return absl::InternalError(
           absl::StrCat("Predict: the server answered ", rows,
                        " rows with outputs of shape [",
-                       absl::StrJoin(outputs->shape, ", "), "]"));
+                       absl::StrJoin(outputs.shape, ", "), "]"));
     }
     if (first > 0 && response.version() != prediction.version) {
       prediction.mixed_versions = true;
     }
     prediction.version = response.version();
-    prediction.num_outputs = outputs->shape[1];
-    prediction.outputs.insert(prediction.outputs.end(), outputs->values.begin(),
-                              outputs->values.end());
+    prediction.num_outputs = outputs.shape[1];
+    prediction.outputs.insert(prediction.outputs.end(), outputs.values.begin(),
+                              outputs.values.end());
     prediction.classes.insert(prediction.classes.end(),
                               response.classes().begin(),
                               response.classes().end());
@@ -255,19 +281,18 @@ absl::StatusOr<ModelParameters> BnmlpClient::GetParameters(
   request.set_name(name);
   v1::GetParametersResponse response;
   auto context = UnaryContext();
-  absl::Status status = Check(
-      stub_->GetParameters(context.get(), request, &response), "GetParameters");
-  if (!status.ok()) return status;
+  BNMLP_RETURN_IF_ERROR(
+      Check(stub_->GetParameters(context.get(), request, &response),
+            "GetParameters"));
   return FromParametersProto(response);
 }
 
 absl::StatusOr<std::vector<v1::ModelInfo>> BnmlpClient::ListModels() {
   v1::ListModelsResponse response;
   auto context = UnaryContext();
-  absl::Status status = Check(
+  BNMLP_RETURN_IF_ERROR(Check(
       stub_->ListModels(context.get(), v1::ListModelsRequest(), &response),
-      "ListModels");
-  if (!status.ok()) return status;
+      "ListModels"));
   return std::vector<v1::ModelInfo>(response.models().begin(),
                                     response.models().end());
 }
@@ -277,9 +302,8 @@ absl::StatusOr<v1::ModelInfo> BnmlpClient::GetModel(const std::string& name) {
   request.set_name(name);
   v1::ModelInfo info;
   auto context = UnaryContext();
-  absl::Status status =
-      Check(stub_->GetModel(context.get(), request, &info), "GetModel");
-  if (!status.ok()) return status;
+  BNMLP_RETURN_IF_ERROR(
+      Check(stub_->GetModel(context.get(), request, &info), "GetModel"));
   return info;
 }
 
@@ -288,9 +312,8 @@ absl::StatusOr<bool> BnmlpClient::DeleteModel(const std::string& name) {
   request.set_name(name);
   v1::DeleteModelResponse response;
   auto context = UnaryContext();
-  absl::Status status = Check(
-      stub_->DeleteModel(context.get(), request, &response), "DeleteModel");
-  if (!status.ok()) return status;
+  BNMLP_RETURN_IF_ERROR(Check(
+      stub_->DeleteModel(context.get(), request, &response), "DeleteModel"));
   return response.cancelled_training();
 }
 

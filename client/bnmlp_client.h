@@ -8,6 +8,8 @@
 //
 // Every error is an absl::Status with the RPC's code whose message names the
 // RPC, the gRPC code and the server's message (see client/rpc_error.h).
+// Options left unset in ModelOptions and TrainOptions take the server's
+// documented defaults: the client library has no defaults of its own.
 #ifndef BNMLP_CLIENT_BNMLP_CLIENT_H_
 #define BNMLP_CLIENT_BNMLP_CLIENT_H_
 
@@ -42,20 +44,31 @@ struct ClientOptions {
   // gRPC load-balancing policy over the addresses a target resolves to
   // ("ipv4:10.0.0.1:50051,10.0.0.2:50051", dns:///name): "pick_first"
   // (gRPC's default: one address, the next on failure) or "round_robin"
-  // (call by call). Empty keeps gRPC's default.
+  // (call by call over the addresses already connected: it connects to all
+  // at once, and calls made before the last connection is up skip it).
+  // Empty keeps gRPC's default.
   std::string load_balancing_policy;
 };
 
-// The architecture options of CreateModel; unset optionals take the
-// server's defaults (PyTorch's: momentum 0.1, eps 1e-5).
+// The architecture options of CreateModel. Every field left unset
+// (*_UNSPECIFIED, nullopt) is left out of the request, so the server applies
+// its documented default (common/api_defaults.h and the .proto's comments;
+// not restated here, so there is one table of them).
 struct ModelOptions {
-  v1::Task task = v1::CLASSIFICATION;
-  v1::Normalization normalization = v1::PRE_ACTIVATION;
-  v1::Activation activation = v1::RELU;
+  v1::Task task = v1::TASK_UNSPECIFIED;
+  v1::Normalization normalization = v1::NORMALIZATION_UNSPECIFIED;
+  v1::Activation activation = v1::ACTIVATION_UNSPECIFIED;
   std::optional<double> batch_norm_momentum;
   std::optional<double> batch_norm_epsilon;
-  uint64_t seed = 0;
+  std::optional<uint64_t> seed;
 };
+
+// Whether a model of `task` classifies: TASK_UNSPECIFIED means the
+// documented default, classification (the server fills ModelInfo's task in,
+// but a client need not rely on that).
+inline bool IsClassification(v1::Task task) {
+  return task != v1::TASK_REGRESSION;
+}
 
 // Borrowed examples: row-major features [num_samples, num_features] plus
 // class labels (classification) or row-major targets [num_samples,
@@ -74,22 +87,29 @@ struct ExamplesView {
   }
 };
 
-// TrainRequest's hyperparameters; zero or unset values take the server's
-// defaults (learning rate 0.05 for SGD / 0.001 for Adam, momentum 0.9).
+// TrainRequest's hyperparameters. Every field left unset (nullopt,
+// *_UNSPECIFIED) is left out of the request, so the server applies its
+// documented default (common/api_defaults.h and the .proto's comments). On
+// the wire 0 means "unset" for epochs, batch_size and learning_rate, so
+// Train refuses an explicit 0 for them rather than let it silently become
+// the default.
 struct TrainOptions {
-  int32_t epochs = 1;
-  int32_t batch_size = 32;
-  v1::Optimizer optimizer = v1::SGD;
-  float learning_rate = 0;
+  std::optional<int32_t> epochs;
+  std::optional<int32_t> batch_size;
+  v1::Optimizer optimizer = v1::OPTIMIZER_UNSPECIFIED;
+  std::optional<float> learning_rate;
+  v1::LearningRateSchedule learning_rate_schedule =
+      v1::LEARNING_RATE_SCHEDULE_UNSPECIFIED;
   std::optional<float> momentum;
-  bool nesterov = false;
-  float weight_decay = 0;
-  uint64_t shuffle_seed = 0;
-  v1::LearningRateSchedule learning_rate_schedule = v1::CONSTANT;
+  std::optional<bool> nesterov;
+  std::optional<float> weight_decay;
+  std::optional<uint64_t> shuffle_seed;
 };
 
-// Receives every TrainProgress message; returning false cancels training.
-using TrainProgressCallback = std::function<bool(const v1::TrainProgress&)>;
+// Receives every message of the Train stream (one event each: `progress`
+// within an epoch, `epoch_end` once per epoch, `done` last); returning false
+// cancels training.
+using TrainEventCallback = std::function<bool(const v1::TrainResponse&)>;
 // Called after every Predict chunk with the rows answered so far.
 using PredictProgressCallback =
     std::function<void(int64_t rows_done, int64_t rows_total)>;
@@ -124,17 +144,20 @@ class BnmlpClient {
       const std::string& name, absl::Span<const int64_t> layer_sizes,
       const ModelOptions& options);
 
-  // Streams training progress to `on_progress` (may be empty) and returns
-  // the final summary (done = true). CANCELLED if `on_progress` returned
-  // false or `canceller` (may be null) was cancelled; the model then keeps
-  // the last version it published (GetModel tells which). `validation` may
-  // be null. INVALID_ARGUMENT if the examples are inconsistent (checked
-  // before anything is sent).
-  absl::StatusOr<v1::TrainProgress> Train(
-      const std::string& name, const ExamplesView& train,
-      const ExamplesView* validation, const TrainOptions& options,
-      const TrainProgressCallback& on_progress,
-      CallCanceller* canceller = nullptr);
+  // Streams the Train events to `on_event` (may be empty) and returns the
+  // final summary (the `done` event's figures). CANCELLED if `on_event`
+  // returned false or `canceller` (may be null) was cancelled; the model
+  // then keeps the last version it published (GetModel tells which).
+  // UNAVAILABLE if the server shut down meanwhile (its message names the
+  // version the model keeps). `validation` may be null. INVALID_ARGUMENT,
+  // before anything is sent, if the examples are inconsistent or `options`
+  // holds a value the request cannot carry (see TrainOptions).
+  absl::StatusOr<v1::TrainProgress> Train(const std::string& name,
+                                          const ExamplesView& train,
+                                          const ExamplesView* validation,
+                                          const TrainOptions& options,
+                                          const TrainEventCallback& on_event,
+                                          CallCanceller* canceller = nullptr);
 
   // Evaluation-mode outputs for row-major `features` [N, num_features],
   // sent in chunks of options.predict_rows_per_request rows.

@@ -5,6 +5,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/status_macros.h"
 
 namespace bnmlp::client {
 
@@ -59,10 +60,9 @@ absl::StatusOr<LayerParameterData> FromLayerProto(
       {"running_var", &layer.running_var(), &data.running_var},
   };
   for (const Field& field : fields) {
-    absl::StatusOr<TensorData> tensor =
-        FromTensorProto(*field.proto, absl::StrCat(prefix, field.name));
-    if (!tensor.ok()) return tensor.status();
-    *field.out = *std::move(tensor);
+    BNMLP_ASSIGN_OR_RETURN(
+        *field.out,
+        FromTensorProto(*field.proto, absl::StrCat(prefix, field.name)));
   }
   return data;
 }
@@ -87,10 +87,9 @@ absl::StatusOr<ModelParameters> FromParametersProto(
   parameters.layer_sizes.assign(response.layer_sizes().begin(),
                                 response.layer_sizes().end());
   for (int i = 0; i < response.layers_size(); ++i) {
-    absl::StatusOr<LayerParameterData> layer =
-        FromLayerProto(response.layers(i), i);
-    if (!layer.ok()) return layer.status();
-    parameters.layers.push_back(*std::move(layer));
+    BNMLP_ASSIGN_OR_RETURN(LayerParameterData layer,
+                           FromLayerProto(response.layers(i), i));
+    parameters.layers.push_back(std::move(layer));
   }
   return parameters;
 }

@@ -18,6 +18,10 @@ bool IsHelpFlag(absl::string_view arg) {
   return arg == "--help" || arg == "-help" || arg == "-h";
 }
 
+bool IsVersionFlag(absl::string_view arg) {
+  return arg == "--version" || arg == "-version";
+}
+
 bool Contains(absl::Span<const std::string> names, absl::string_view name) {
   return std::find(names.begin(), names.end(), name) != names.end();
 }
@@ -139,18 +143,24 @@ absl::StatusOr<ParsedCommandLine> ParseCommandLine(
   parsed.help_requested = !args.empty() && args[0] == "help";
   for (const std::string& arg : args) {
     if (IsHelpFlag(arg)) parsed.help_requested = true;
+    if (IsVersionFlag(arg)) parsed.version_requested = true;
     // Good enough to pick the command whose help to show.
     if (parsed.command.empty() && FindCommand(commands, arg) != nullptr) {
       parsed.command = arg;
     }
   }
-  if (parsed.help_requested) return parsed;
+  if (parsed.help_requested) {
+    parsed.version_requested = false;
+    return parsed;
+  }
+  if (parsed.version_requested) return parsed;
   parsed.command.clear();
 
   std::vector<ResolvedFlag> flags;
   std::vector<std::string> positionals;
   if (absl::Status status = Tokenize(args, &flags, &positionals);
       !status.ok()) {
+    // Not BNMLP_RETURN_IF_ERROR: the message gains a hint on the way out.
     return absl::InvalidArgumentError(
         absl::StrCat(status.message(), " (see 'bnmlp --help')"));
   }

@@ -23,9 +23,11 @@ struct CommandSpec {
 };
 
 struct ParsedCommandLine {
-  // Empty when only --help was given without a command.
+  // Empty when only --help or --version was given without a command.
   std::string command;
   bool help_requested = false;
+  // --version anywhere (after --help, which wins).
+  bool version_requested = false;
   // The flags the user set, by name, so "unset" can mean "server default".
   absl::flat_hash_set<std::string> flags_set;
 };
@@ -35,7 +37,8 @@ struct ParsedCommandLine {
 // --nobool_flag (one or two dashes). Each flag must be one of the command's
 // flags or of `common_flags`, and be registered with ABSL_FLAG; its value is
 // parsed and stored by absl (CommandLineFlag::ParseFrom). "--help", "-h" or
-// a first argument "help" set help_requested and skip every other check.
+// a first argument "help" set help_requested and skip every other check;
+// so does "--version" (version_requested), unless help was asked for too.
 // INVALID_ARGUMENT, naming the offending argument, on any mistake. Flags are
 // process-global, so this is not thread-safe.
 absl::StatusOr<ParsedCommandLine> ParseCommandLine(

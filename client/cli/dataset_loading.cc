@@ -8,6 +8,7 @@
 #include "absl/algorithm/container.h"
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
 #include "data/idx_reader.h"
 
 namespace bnmlp::cli {
@@ -64,19 +65,18 @@ bool IsClassIndex(float value) {
 absl::StatusOr<data::Examples> SplitAnswerColumns(
     const std::string& path, const data::Examples& all,
     const data::CsvOptions& options) {
-  absl::StatusOr<std::vector<int64_t>> answers =
-      ResolveAnswerColumns(path, options, all.num_features);
-  if (!answers.ok()) return answers.status();
+  BNMLP_ASSIGN_OR_RETURN(const std::vector<int64_t> answers,
+                         ResolveAnswerColumns(path, options, all.num_features));
   std::vector<bool> is_answer(all.num_features, false);
-  for (const int64_t column : *answers) is_answer[column] = true;
+  for (const int64_t column : answers) is_answer[column] = true;
   const bool classification = options.task == data::CsvTask::kClassification;
 
   data::Examples examples;
   examples.num_samples = all.num_samples;
   examples.num_features =
-      all.num_features - static_cast<int64_t>(answers->size());
+      all.num_features - static_cast<int64_t>(answers.size());
   examples.num_targets =
-      classification ? 0 : static_cast<int64_t>(answers->size());
+      classification ? 0 : static_cast<int64_t>(answers.size());
   examples.features.reserve(examples.num_samples * examples.num_features);
   for (int64_t row = 0; row < all.num_samples; ++row) {
     const float* fields = &all.features[row * all.num_features];
@@ -85,7 +85,7 @@ absl::StatusOr<data::Examples> SplitAnswerColumns(
         examples.features.push_back(fields[c] * options.feature_scale);
       }
     }
-    for (const int64_t column : *answers) {
+    for (const int64_t column : answers) {
       const float value = fields[column];
       if (!classification) {
         examples.targets.push_back(value);
@@ -110,17 +110,16 @@ absl::StatusOr<data::Examples> LoadPredictionCsv(
   options.task = data::CsvTask::kFeaturesOnly;
   options.target_columns.clear();
   options.feature_scale = 1;
-  absl::StatusOr<data::Examples> read = data::ReadCsv(path, options);
-  if (!read.ok()) return read.status();
-  const int64_t columns = read->num_features;
+  BNMLP_ASSIGN_OR_RETURN(data::Examples read, data::ReadCsv(path, options));
+  const int64_t columns = read.num_features;
   if (columns == model_inputs) {
-    for (float& value : read->features) value *= csv_options.feature_scale;
+    for (float& value : read.features) value *= csv_options.feature_scale;
     return read;
   }
   const int64_t answers =
       static_cast<int64_t>(AnswerColumns(csv_options).size());
   if (columns == model_inputs + answers) {
-    return SplitAnswerColumns(path, *read, csv_options);
+    return SplitAnswerColumns(path, read, csv_options);
   }
   return absl::InvalidArgumentError(absl::StrCat(
       path, ": rows have ", columns, " columns, but the model takes ",
@@ -168,6 +167,38 @@ absl::StatusOr<data::Examples> LoadPredictionExamples(
   }
   if (files.labels.empty()) return data::ReadIdxImages(files.images);
   return data::ReadIdxDataset(files.images, files.labels);
+}
+
+absl::Status CheckExamplesFitModel(const data::Examples& examples,
+                                   const DataFiles& files,
+                                   const ModelShape& model) {
+  if (examples.num_features != model.inputs) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(files.Describe(), " has ", examples.num_features,
+                     " features per sample, but model '", model.name,
+                     "' takes ", model.inputs, " inputs"));
+  }
+  if (model.classification) {
+    // IDX data keeps its labels in their own file; CSV in a column.
+    const std::string& label_file =
+        files.csv.empty() ? files.labels : files.Describe();
+    for (size_t row = 0; row < examples.labels.size(); ++row) {
+      const int32_t label = examples.labels[row];
+      if (label < 0 || label >= model.outputs) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            label_file, ": data row ", row + 1, " has class ", label,
+            ", which does not fit model '", model.name, "': it has ",
+            model.outputs, " classes (0 to ", model.outputs - 1, ")"));
+      }
+    }
+  } else if (!examples.targets.empty() &&
+             examples.num_targets != model.outputs) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        files.Describe(), " has ", examples.num_targets,
+        " target columns, which does not fit model '", model.name, "': it has ",
+        model.outputs, model.outputs == 1 ? " output" : " outputs"));
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace bnmlp::cli

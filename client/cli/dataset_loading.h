@@ -45,6 +45,27 @@ absl::StatusOr<data::Examples> LoadPredictionExamples(
     const DataFiles& files, const data::CsvOptions& csv_options,
     int64_t model_inputs);
 
+// What the loaded data must fit: a model's inputs and outputs.
+struct ModelShape {
+  std::string name;
+  int64_t inputs = 0;
+  // Classes (classification) or target columns (regression).
+  int64_t outputs = 0;
+  bool classification = true;
+};
+
+// Checks, before anything is sent, that `examples` read from `files` fit
+// `model`: as many features as inputs; for classification every label a
+// class in [0, outputs); for regression targets (if any) `outputs` columns
+// wide. INVALID_ARGUMENT otherwise, naming the file (the labels file for
+// IDX data), the model and what it takes; for a label, also the data row
+// (counted from 1) and the class count, e.g.
+//   "labels.csv: data row 3 has class 12, which does not fit model 'm': it
+//    has 10 classes (0 to 9)".
+absl::Status CheckExamplesFitModel(const data::Examples& examples,
+                                   const DataFiles& files,
+                                   const ModelShape& model);
+
 }  // namespace bnmlp::cli
 
 #endif  // BNMLP_CLIENT_CLI_DATASET_LOADING_H_

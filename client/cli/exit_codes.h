@@ -15,10 +15,12 @@ enum ExitCode : int {
   kExitRpcError = 1,
   // Bad command line: unknown command or flag, bad or missing flag value.
   kExitUsage = 2,
-  // No server at --server (UNAVAILABLE) or no answer in time
-  // (DEADLINE_EXCEEDED).
+  // UNAVAILABLE (no server reachable at --server, the connection lost, or
+  // the server itself unavailable, e.g. shutting down) or no answer in time
+  // (DEADLINE_EXCEEDED): worth retrying later, unlike kExitRpcError.
   kExitUnreachable = 3,
-  // An input file is missing or malformed, or does not fit the model.
+  // An input file is missing or malformed, or does not fit the model (its
+  // feature count, a label the model has no class for, target columns).
   kExitInputError = 4,
   // Ctrl-C (SIGINT) cancelled the command (128 + SIGINT, as shells report).
   kExitInterrupted = 130,

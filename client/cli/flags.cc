@@ -1,13 +1,38 @@
 #include "client/cli/flags.h"
 
+#include <string>
+
 #include "absl/flags/flag.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_replace.h"
+#include "common/api_defaults.h"
+
+namespace {
+
+namespace defaults = ::bnmlp::api_defaults;
+
+// A default as the .proto comments and README.md write it: 0.05, 1e-5.
+std::string Number(double value) {
+  return absl::StrReplaceAll(absl::StrFormat("%g", value),
+                             {{"e-0", "e-"}, {"e+0", "e+"}});
+}
+
+// The end of the help of a flag that is unset unless given.
+std::string ServerDefault(const std::string& value) {
+  return absl::StrCat(" Unset: the server's default, ", value, ".");
+}
+
+}  // namespace
 
 ABSL_FLAG(std::string, server, "localhost:50051",
           "Address of the bnmlp server (host:port).");
 ABSL_FLAG(bool, json, false,
           "Print machine-readable JSON (proto3 JSON names) instead of text.");
-ABSL_FLAG(absl::Duration, timeout, absl::Seconds(30),
-          "Deadline of each request (e.g. 30s, 2m); train has none.");
+ABSL_FLAG(bnmlp::cli::SecondsOrDuration, timeout,
+          bnmlp::cli::SecondsOrDuration{absl::Seconds(30)},
+          "Deadline of each request: seconds (5, 0.5) or a duration (500ms, "
+          "2m); train has none.");
 ABSL_FLAG(std::string, lb_policy, "pick_first",
           "How calls spread over the addresses of --server (e.g. "
           "ipv4:10.0.0.1:50051,10.0.0.2:50051): pick_first (one server, the "
@@ -18,21 +43,27 @@ ABSL_FLAG(std::string, name, "", "Name of the model (required).");
 ABSL_FLAG(std::string, layers, "",
           "Layer sizes inputs-hidden...-outputs, e.g. 784-256-128-10 or "
           "784,256,128,10 (required).");
-ABSL_FLAG(std::string, task, "classification",
-          "classification (softmax, class labels) or regression (identity, "
-          "float targets).");
-ABSL_FLAG(std::string, normalization, "pre_activation",
-          "Where hidden layers apply batch norm: pre_activation, "
-          "post_activation or none.");
-ABSL_FLAG(std::string, activation, "relu",
-          "Hidden activation: relu, tanh, sigmoid or identity.");
-ABSL_FLAG(double, bn_momentum, 0.1,
-          "Batch-norm running-statistics momentum in [0, 1] (server default "
-          "0.1 when not given).");
-ABSL_FLAG(double, bn_eps, 1e-5,
-          "Batch-norm epsilon added to the variance (server default 1e-5 when "
-          "not given).");
-ABSL_FLAG(uint64_t, seed, 0, "Seed of the He weight initialization.");
+// The enums' defaults are the .proto's (each enum's *_UNSPECIFIED comment).
+ABSL_FLAG(std::string, task, "",
+          absl::StrCat("classification (softmax, class labels) or regression "
+                       "(identity, float targets).",
+                       ServerDefault("classification")));
+ABSL_FLAG(std::string, normalization, "",
+          absl::StrCat("Where hidden layers apply batch norm: pre_activation, "
+                       "post_activation or none.",
+                       ServerDefault("pre_activation")));
+ABSL_FLAG(std::string, activation, "",
+          absl::StrCat("Hidden activation: relu, tanh, sigmoid or identity.",
+                       ServerDefault("relu")));
+ABSL_FLAG(std::optional<double>, bn_momentum, std::nullopt,
+          absl::StrCat("Batch-norm running-statistics momentum in [0, 1].",
+                       ServerDefault(Number(defaults::kBatchNormMomentum))));
+ABSL_FLAG(std::optional<double>, bn_eps, std::nullopt,
+          absl::StrCat("Batch-norm epsilon added to the variance (> 0).",
+                       ServerDefault(Number(defaults::kBatchNormEpsilon))));
+ABSL_FLAG(std::optional<uint64_t>, seed, std::nullopt,
+          absl::StrCat("Seed of the He weight initialization.",
+                       ServerDefault(absl::StrCat(defaults::kSeed))));
 
 ABSL_FLAG(std::string, train_csv, "",
           "Training set as CSV (plain or .gz; '-' reads stdin).");
@@ -76,19 +107,34 @@ ABSL_FLAG(float, csv_feature_scale, 1.0f,
           "Multiply every CSV feature by this (e.g. 0.00392157 for 0..255 "
           "pixels).");
 
-ABSL_FLAG(int32_t, epochs, 10, "Passes over the training set.");
-ABSL_FLAG(int32_t, batch_size, 128, "Samples per mini-batch (>= 2).");
-ABSL_FLAG(std::string, optimizer, "sgd", "sgd or adam.");
-ABSL_FLAG(float, learning_rate, 0.0f,
-          "Learning rate (0: the server's default, 0.05 for SGD, 0.001 for "
-          "Adam).");
-ABSL_FLAG(float, momentum, 0.9f,
-          "SGD momentum in [0, 1) (server default 0.9 when not given).");
-ABSL_FLAG(bool, nesterov, false, "Use Nesterov momentum (SGD).");
-ABSL_FLAG(float, weight_decay, 0.0f, "L2 penalty on the weights.");
-ABSL_FLAG(uint64_t, shuffle_seed, 0, "Seed of the per-epoch shuffle.");
-ABSL_FLAG(std::string, lr_schedule, "constant",
-          "constant, or cosine (anneal the learning rate to 0 over the run).");
+ABSL_FLAG(std::optional<int32_t>, epochs, std::nullopt,
+          absl::StrCat("Passes over the training set (1 to 100000).",
+                       ServerDefault(absl::StrCat(defaults::kEpochs))));
+ABSL_FLAG(std::optional<int32_t>, batch_size, std::nullopt,
+          absl::StrCat("Samples per mini-batch (>= 2).",
+                       ServerDefault(absl::StrCat(defaults::kBatchSize))));
+ABSL_FLAG(std::string, optimizer, "",
+          absl::StrCat("sgd or adam.", ServerDefault("sgd")));
+ABSL_FLAG(std::optional<float>, learning_rate, std::nullopt,
+          absl::StrCat("Learning rate (> 0).",
+                       ServerDefault(absl::StrCat(
+                           Number(defaults::kSgdLearningRate), " for sgd, ",
+                           Number(defaults::kAdamLearningRate), " for adam"))));
+ABSL_FLAG(std::string, lr_schedule, "",
+          absl::StrCat("constant, or cosine (anneal the learning rate to 0 "
+                       "over the run).",
+                       ServerDefault("constant")));
+ABSL_FLAG(std::optional<float>, momentum, std::nullopt,
+          absl::StrCat("SGD momentum in [0, 1).",
+                       ServerDefault(Number(defaults::kSgdMomentum))));
+ABSL_FLAG(bool, nesterov, false,
+          "Use Nesterov momentum (SGD). Unset: the server's default, off.");
+ABSL_FLAG(std::optional<float>, weight_decay, std::nullopt,
+          absl::StrCat("L2 penalty on the weights (>= 0).",
+                       ServerDefault(Number(defaults::kWeightDecay))));
+ABSL_FLAG(std::optional<uint64_t>, shuffle_seed, std::nullopt,
+          absl::StrCat("Seed of the per-epoch shuffle.",
+                       ServerDefault(absl::StrCat(defaults::kShuffleSeed))));
 
 ABSL_FLAG(bool, probabilities, false,
           "Also print each row's class probabilities.");

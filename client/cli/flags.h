@@ -1,18 +1,24 @@
 // The bnmlp CLI's flags. Which command takes which is listed in
 // client/cli/main.cc; the values are read by the command implementations.
+//
+// Flags that set a request field default to "unset" (std::nullopt, or ""
+// for enum names): an unset flag leaves the field out of the request and the
+// server applies its documented default, which the flag's --help names from
+// common/api_defaults.h. The CLI has no defaults of its own for them.
 #ifndef BNMLP_CLIENT_CLI_FLAGS_H_
 #define BNMLP_CLIENT_CLI_FLAGS_H_
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "absl/flags/declare.h"
-#include "absl/time/time.h"
+#include "client/cli/duration_flag.h"
 
 // Every command.
 ABSL_DECLARE_FLAG(std::string, server);
 ABSL_DECLARE_FLAG(bool, json);
-ABSL_DECLARE_FLAG(absl::Duration, timeout);
+ABSL_DECLARE_FLAG(bnmlp::cli::SecondsOrDuration, timeout);
 ABSL_DECLARE_FLAG(std::string, lb_policy);
 
 // Model selection and architecture.
@@ -21,9 +27,9 @@ ABSL_DECLARE_FLAG(std::string, layers);
 ABSL_DECLARE_FLAG(std::string, task);
 ABSL_DECLARE_FLAG(std::string, normalization);
 ABSL_DECLARE_FLAG(std::string, activation);
-ABSL_DECLARE_FLAG(double, bn_momentum);
-ABSL_DECLARE_FLAG(double, bn_eps);
-ABSL_DECLARE_FLAG(uint64_t, seed);
+ABSL_DECLARE_FLAG(std::optional<double>, bn_momentum);
+ABSL_DECLARE_FLAG(std::optional<double>, bn_eps);
+ABSL_DECLARE_FLAG(std::optional<uint64_t>, seed);
 
 // Data sources.
 ABSL_DECLARE_FLAG(std::string, train_csv);
@@ -45,14 +51,14 @@ ABSL_DECLARE_FLAG(std::string, csv_delimiter);
 ABSL_DECLARE_FLAG(float, csv_feature_scale);
 
 // Training.
-ABSL_DECLARE_FLAG(int32_t, epochs);
-ABSL_DECLARE_FLAG(int32_t, batch_size);
+ABSL_DECLARE_FLAG(std::optional<int32_t>, epochs);
+ABSL_DECLARE_FLAG(std::optional<int32_t>, batch_size);
 ABSL_DECLARE_FLAG(std::string, optimizer);
-ABSL_DECLARE_FLAG(float, learning_rate);
-ABSL_DECLARE_FLAG(float, momentum);
+ABSL_DECLARE_FLAG(std::optional<float>, learning_rate);
+ABSL_DECLARE_FLAG(std::optional<float>, momentum);
 ABSL_DECLARE_FLAG(bool, nesterov);
-ABSL_DECLARE_FLAG(float, weight_decay);
-ABSL_DECLARE_FLAG(uint64_t, shuffle_seed);
+ABSL_DECLARE_FLAG(std::optional<float>, weight_decay);
+ABSL_DECLARE_FLAG(std::optional<uint64_t>, shuffle_seed);
 ABSL_DECLARE_FLAG(std::string, lr_schedule);
 
 // Prediction output.

@@ -15,7 +15,9 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
+#include "client/bnmlp_client.h"
 #include "client/cli/flags.h"
+#include "common/status_macros.h"
 #include "data/fashion_mnist.h"
 
 namespace bnmlp::cli {
@@ -92,20 +94,20 @@ absl::StatusOr<data::Examples> LoadWithReport(
   return examples;
 }
 
-absl::Status CheckFeatureCount(const data::Examples& examples,
-                               const DataFiles& files,
-                               const v1::ModelInfo& model) {
-  const int64_t inputs = model.layer_sizes().empty() ? 0 : model.layer_sizes(0);
-  if (examples.num_features == inputs) return absl::OkStatus();
-  return absl::InvalidArgumentError(
-      absl::StrCat(files.Describe(), " has ", examples.num_features,
-                   " features per sample, but model '", model.name(),
-                   "' takes ", inputs, " inputs"));
+ModelShape ShapeOf(const v1::ModelInfo& model) {
+  ModelShape shape;
+  shape.name = model.name();
+  if (!model.layer_sizes().empty()) {
+    shape.inputs = model.layer_sizes(0);
+    shape.outputs = model.layer_sizes(model.layer_sizes_size() - 1);
+  }
+  shape.classification = client::IsClassification(model.task());
+  return shape;
 }
 
 // The reader's options for a model of `task`: labels or targets.
 data::CsvOptions ForTask(data::CsvOptions options, v1::Task task) {
-  if (task == v1::REGRESSION) {
+  if (!client::IsClassification(task)) {
     options.task = data::CsvTask::kRegression;
   } else {
     options.task = data::CsvTask::kClassification;
@@ -119,35 +121,31 @@ data::CsvOptions ForTask(data::CsvOptions options, v1::Task task) {
 absl::StatusOr<data::CsvOptions> CsvOptionsFromFlags() {
   data::CsvOptions options;
   options.label_column = absl::GetFlag(FLAGS_csv_label_column);
-  absl::StatusOr<std::vector<int>> targets =
-      ParseColumnList(absl::GetFlag(FLAGS_csv_target_columns));
-  if (!targets.ok()) return targets.status();
-  options.target_columns = *std::move(targets);
-  absl::StatusOr<data::CsvHeader> header =
-      ParseCsvHeader(absl::GetFlag(FLAGS_csv_header));
-  if (!header.ok()) return header.status();
-  options.header = *header;
-  absl::StatusOr<char> delimiter =
-      ParseDelimiter(absl::GetFlag(FLAGS_csv_delimiter));
-  if (!delimiter.ok()) return delimiter.status();
-  options.delimiter = *delimiter;
+  BNMLP_ASSIGN_OR_RETURN(
+      options.target_columns,
+      ParseColumnList(absl::GetFlag(FLAGS_csv_target_columns)));
+  BNMLP_ASSIGN_OR_RETURN(options.header,
+                         ParseCsvHeader(absl::GetFlag(FLAGS_csv_header)));
+  BNMLP_ASSIGN_OR_RETURN(options.delimiter,
+                         ParseDelimiter(absl::GetFlag(FLAGS_csv_delimiter)));
   options.feature_scale = absl::GetFlag(FLAGS_csv_feature_scale);
   return options;
 }
 
 absl::StatusOr<TrainSources> TrainSourcesFromFlags() {
   TrainSources sources;
-  absl::StatusOr<DataFiles> train = FilesFromFlags(
-      "train_", absl::GetFlag(FLAGS_train_csv),
-      absl::GetFlag(FLAGS_train_images), absl::GetFlag(FLAGS_train_labels));
-  if (!train.ok()) return train.status();
-  absl::StatusOr<DataFiles> validation =
+  BNMLP_ASSIGN_OR_RETURN(
+      const DataFiles train,
+      FilesFromFlags("train_", absl::GetFlag(FLAGS_train_csv),
+                     absl::GetFlag(FLAGS_train_images),
+                     absl::GetFlag(FLAGS_train_labels)));
+  BNMLP_ASSIGN_OR_RETURN(
+      const DataFiles validation,
       FilesFromFlags("validation_", absl::GetFlag(FLAGS_validation_csv),
                      absl::GetFlag(FLAGS_validation_images),
-                     absl::GetFlag(FLAGS_validation_labels));
-  if (!validation.ok()) return validation.status();
+                     absl::GetFlag(FLAGS_validation_labels)));
   if (absl::GetFlag(FLAGS_fashion_mnist)) {
-    if (!train->empty() || !validation->empty()) {
+    if (!train.empty() || !validation.empty()) {
       return absl::InvalidArgumentError(
           "--fashion_mnist brings its own training and validation sets; drop "
           "the --train_* and --validation_* flags");
@@ -161,20 +159,20 @@ absl::StatusOr<TrainSources> TrainSourcesFromFlags() {
     sources.validation = {"", test_files.images, test_files.labels};
     return sources;
   }
-  if (train->empty()) {
+  if (train.empty()) {
     return absl::InvalidArgumentError(
         "no training data: give --train_csv, --train_images with "
         "--train_labels, or --fashion_mnist");
   }
-  if (!train->images.empty() && train->labels.empty()) {
+  if (!train.images.empty() && train.labels.empty()) {
     return absl::InvalidArgumentError("--train_images needs --train_labels");
   }
-  if (!validation->images.empty() && validation->labels.empty()) {
+  if (!validation.images.empty() && validation.labels.empty()) {
     return absl::InvalidArgumentError(
         "--validation_images needs --validation_labels");
   }
-  sources.train = *std::move(train);
-  sources.validation = *std::move(validation);
+  sources.train = train;
+  sources.validation = validation;
   return sources;
 }
 
@@ -191,26 +189,23 @@ absl::StatusOr<LoadedTrainData> LoadTrainData(const TrainSources& sources,
                {"validation set", &sources.validation, &loaded.validation}};
   for (const auto& part : parts) {
     if (part.files->empty()) continue;
-    absl::StatusOr<data::Examples> examples = LoadWithReport(
-        part.what, *part.files,
-        [&] { return LoadTrainingExamples(*part.files, csv_options); });
-    if (!examples.ok()) return examples.status();
-    if (absl::Status s = CheckFeatureCount(*examples, *part.files, model);
-        !s.ok()) {
-      return s;
-    }
-    *part.out = *std::move(examples);
+    BNMLP_ASSIGN_OR_RETURN(
+        *part.out, LoadWithReport(part.what, *part.files, [&] {
+          return LoadTrainingExamples(*part.files, csv_options);
+        }));
+    BNMLP_RETURN_IF_ERROR(
+        CheckExamplesFitModel(*part.out, *part.files, ShapeOf(model)));
   }
   return loaded;
 }
 
 absl::StatusOr<DataFiles> PredictSourceFromFlags() {
-  absl::StatusOr<DataFiles> files =
+  BNMLP_ASSIGN_OR_RETURN(
+      DataFiles files,
       FilesFromFlags("", absl::GetFlag(FLAGS_csv), absl::GetFlag(FLAGS_images),
-                     absl::GetFlag(FLAGS_labels));
-  if (!files.ok()) return files.status();
+                     absl::GetFlag(FLAGS_labels)));
   if (absl::GetFlag(FLAGS_fashion_mnist)) {
-    if (!files->empty()) {
+    if (!files.empty()) {
       return absl::InvalidArgumentError(
           "--fashion_mnist predicts the Fashion-MNIST test images; drop "
           "--csv, --images and --labels");
@@ -219,13 +214,13 @@ absl::StatusOr<DataFiles> PredictSourceFromFlags() {
         data::FashionMnistSplit::kTest, absl::GetFlag(FLAGS_fashion_mnist_dir));
     return DataFiles{"", test.images, test.labels};
   }
-  if (files->empty()) {
+  if (files.empty()) {
     if (isatty(STDIN_FILENO)) {
       return absl::InvalidArgumentError(
           "no input: give --csv FILE, --images FILE [--labels FILE], "
           "--fashion_mnist, or pipe CSV rows into stdin");
     }
-    files->csv = "-";
+    files.csv = "-";
   }
   return files;
 }
@@ -234,14 +229,12 @@ absl::StatusOr<data::Examples> LoadPredictData(
     const DataFiles& source, const data::CsvOptions& csv_flags,
     const v1::ModelInfo& model) {
   const data::CsvOptions csv_options = ForTask(csv_flags, model.task());
-  const int64_t inputs = model.layer_sizes().empty() ? 0 : model.layer_sizes(0);
-  absl::StatusOr<data::Examples> examples = LoadWithReport(
-      "input", source,
-      [&] { return LoadPredictionExamples(source, csv_options, inputs); });
-  if (!examples.ok()) return examples.status();
-  if (absl::Status s = CheckFeatureCount(*examples, source, model); !s.ok()) {
-    return s;
-  }
+  const ModelShape shape = ShapeOf(model);
+  BNMLP_ASSIGN_OR_RETURN(
+      data::Examples examples, LoadWithReport("input", source, [&] {
+        return LoadPredictionExamples(source, csv_options, shape.inputs);
+      }));
+  BNMLP_RETURN_IF_ERROR(CheckExamplesFitModel(examples, source, shape));
   return examples;
 }
 

@@ -1,6 +1,7 @@
 // From the data flags of `bnmlp train` / `bnmlp predict` to loaded
 // examples: which files, how to read CSV, Fashion-MNIST shortcuts, --limit,
-// and a check that the features fit the model. Loading prints what it reads
+// and a check that the data fits the model (CheckExamplesFitModel) before
+// anything is sent. Loading prints what it reads
 // to stderr (it can take seconds).
 #ifndef BNMLP_CLIENT_CLI_INPUT_FLAGS_H_
 #define BNMLP_CLIENT_CLI_INPUT_FLAGS_H_
@@ -34,8 +35,9 @@ struct LoadedTrainData {
 };
 
 // Loads the sources for `model` (CSV labels or targets per its task), keeps
-// --limit samples of each, and checks that the feature counts equal the
-// model's inputs. Errors name the file.
+// --limit samples of each, and checks that they fit the model: feature
+// count, label classes, target columns. Errors name the file (and for a
+// label out of range the data row and the model's class count).
 absl::StatusOr<LoadedTrainData> LoadTrainData(const TrainSources& sources,
                                               const data::CsvOptions& csv_flags,
                                               const v1::ModelInfo& model);
@@ -45,7 +47,7 @@ absl::StatusOr<LoadedTrainData> LoadTrainData(const TrainSources& sources,
 absl::StatusOr<DataFiles> PredictSourceFromFlags();
 
 // Loads the examples to predict (labels optional) for `model`, keeping
-// --limit samples.
+// --limit samples, and checks that they fit it as LoadTrainData does.
 absl::StatusOr<data::Examples> LoadPredictData(
     const DataFiles& source, const data::CsvOptions& csv_flags,
     const v1::ModelInfo& model);

@@ -4,11 +4,13 @@
 #include <vector>
 
 #include "absl/flags/flag.h"
+#include "absl/strings/str_cat.h"
 #include "client/bnmlp_client.h"
 #include "client/cli/command_line.h"
 #include "client/cli/commands.h"
 #include "client/cli/exit_codes.h"
 #include "client/cli/flags.h"
+#include "common/build_info.h"
 
 namespace bnmlp::cli {
 namespace {
@@ -16,9 +18,13 @@ namespace {
 constexpr char kIntro[] =
     "bnmlp: create, train, query and delete batch-normalized multilayer\n"
     "perceptrons on a bnmlp server.\n\n"
+    "Options you leave out (epochs, batch size, learning rate, ...) take\n"
+    "the server's defaults, which each command's --help names.\n\n"
     "Exit codes: 0 ok; 1 the server answered with an error; 2 usage error;\n"
-    "3 server unreachable or not answering in time; 4 bad input file;\n"
-    "130 interrupted by Ctrl-C.";
+    "3 server unreachable, unavailable or not answering in time; 4 an input\n"
+    "file is missing, malformed or does not fit the model; 130 interrupted\n"
+    "by Ctrl-C.\n\n"
+    "bnmlp --version (or bnmlp version) prints the version and git commit.";
 
 std::vector<std::string> CommonFlags() {
   return {"server", "json", "timeout", "lb_policy"};
@@ -85,7 +91,16 @@ std::vector<CommandSpec> Commands() {
        "Delete a model (cancelling its training, if running).",
        "",
        {"name"}},
+      {"version",
+       "Print bnmlp's version and git commit (also: bnmlp --version).",
+       "Needs no server.",
+       {}},
   };
+}
+
+// "bnmlp 0.2.0 (git 0123456789ab)", in bnmlp-server --version's format.
+std::string VersionLine() {
+  return absl::StrCat("bnmlp ", ProjectVersion(), " (git ", GitCommit(), ")");
 }
 
 int Dispatch(const std::string& command, const CommandContext& context) {
@@ -95,7 +110,12 @@ int Dispatch(const std::string& command, const CommandContext& context) {
   if (command == "predict") return RunPredict(context);
   if (command == "params") return RunParams(context);
   if (command == "list") return RunList(context);
-  return RunDelete(context);
+  if (command == "delete") return RunDelete(context);
+  // Unreachable: every command of Commands() but `version` (handled in
+  // Main) is dispatched above.
+  return Fail(kExitUsage,
+              absl::InternalError(absl::StrCat("command '", command,
+                                               "' has no implementation")));
 }
 
 int Main(int argc, char** argv) {
@@ -112,8 +132,12 @@ int Main(int argc, char** argv) {
                       : ProgramHelp("bnmlp", kIntro, commands, common_flags));
     return kExitOk;
   }
+  if (parsed->version_requested || parsed->command == "version") {
+    std::cout << VersionLine() << std::endl;
+    return kExitOk;
+  }
   client::ClientOptions options;
-  options.call_timeout = absl::GetFlag(FLAGS_timeout);
+  options.call_timeout = absl::GetFlag(FLAGS_timeout).value;
   options.load_balancing_policy = absl::GetFlag(FLAGS_lb_policy);
   options.predict_rows_per_request = absl::GetFlag(FLAGS_rows_per_request);
   if (options.call_timeout <= absl::ZeroDuration() ||

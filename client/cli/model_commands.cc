@@ -12,35 +12,28 @@
 #include "client/cli/json_output.h"
 #include "client/cli/layer_spec.h"
 #include "client/cli/model_text.h"
+#include "common/status_macros.h"
 
 namespace bnmlp::cli {
 namespace {
 
 using ServingStatus = grpc::health::v1::HealthCheckResponse::ServingStatus;
 
-absl::StatusOr<client::ModelOptions> ModelOptionsFromFlags(
-    const CommandContext& context) {
+// Unset flags stay unset in the options, leaving the choice to the server's
+// documented defaults.
+absl::StatusOr<client::ModelOptions> ModelOptionsFromFlags() {
   client::ModelOptions options;
-  absl::StatusOr<v1::Task> task =
-      ParseEnumFlag<v1::Task>("task", absl::GetFlag(FLAGS_task));
-  if (!task.ok()) return task.status();
-  absl::StatusOr<v1::Normalization> normalization =
-      ParseEnumFlag<v1::Normalization>("normalization",
-                                       absl::GetFlag(FLAGS_normalization));
-  if (!normalization.ok()) return normalization.status();
-  absl::StatusOr<v1::Activation> activation = ParseEnumFlag<v1::Activation>(
-      "activation", absl::GetFlag(FLAGS_activation));
-  if (!activation.ok()) return activation.status();
-  options.task = *task;
-  options.normalization = *normalization;
-  options.activation = *activation;
-  // Unset flags leave the choice to the server's documented defaults.
-  if (context.FlagSet("bn_momentum")) {
-    options.batch_norm_momentum = absl::GetFlag(FLAGS_bn_momentum);
-  }
-  if (context.FlagSet("bn_eps")) {
-    options.batch_norm_epsilon = absl::GetFlag(FLAGS_bn_eps);
-  }
+  BNMLP_ASSIGN_OR_RETURN(options.task, ParseOptionalEnumFlag<v1::Task>(
+                                           "task", absl::GetFlag(FLAGS_task)));
+  BNMLP_ASSIGN_OR_RETURN(
+      options.normalization,
+      ParseOptionalEnumFlag<v1::Normalization>(
+          "normalization", absl::GetFlag(FLAGS_normalization)));
+  BNMLP_ASSIGN_OR_RETURN(options.activation,
+                         ParseOptionalEnumFlag<v1::Activation>(
+                             "activation", absl::GetFlag(FLAGS_activation)));
+  options.batch_norm_momentum = absl::GetFlag(FLAGS_bn_momentum);
+  options.batch_norm_epsilon = absl::GetFlag(FLAGS_bn_eps);
   options.seed = absl::GetFlag(FLAGS_seed);
   return options;
 }
@@ -90,7 +83,7 @@ int RunCreate(const CommandContext& context) {
   absl::StatusOr<std::vector<int64_t>> layer_sizes =
       ParseLayerSizes(absl::GetFlag(FLAGS_layers));
   if (!layer_sizes.ok()) return FailUsage(layer_sizes.status().message());
-  absl::StatusOr<client::ModelOptions> options = ModelOptionsFromFlags(context);
+  absl::StatusOr<client::ModelOptions> options = ModelOptionsFromFlags();
   if (!options.ok()) return FailUsage(options.status().message());
   absl::StatusOr<v1::ModelInfo> info =
       context.client->CreateModel(name, *layer_sizes, *options);

@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "client/bnmlp_client.h"
 #include "client/cli/enum_flag.h"
 
 namespace bnmlp::cli {
@@ -16,13 +17,14 @@ std::string FormatLastProgress(const v1::ModelInfo& info) {
   if (last.epochs() == 0) return "";
   std::string text = absl::StrFormat("epoch %d/%d, loss %.4f", last.epoch(),
                                      last.epochs(), last.loss());
-  if (info.task() == v1::CLASSIFICATION) {
+  if (client::IsClassification(info.task())) {
     absl::StrAppend(&text, absl::StrFormat(", accuracy %.4f", last.accuracy()));
   }
-  if (last.has_validation() && (last.epoch_end() || last.done())) {
+  // The proto sets has_validation only at epoch ends (and in the summary).
+  if (last.has_validation()) {
     absl::StrAppend(&text, absl::StrFormat(", validation loss %.4f",
                                            last.validation_loss()));
-    if (info.task() == v1::CLASSIFICATION) {
+    if (client::IsClassification(info.task())) {
       absl::StrAppend(&text, absl::StrFormat(", validation accuracy %.4f",
                                              last.validation_accuracy()));
     }

@@ -74,6 +74,15 @@ Value NumberValue(double number) {
   return value;
 }
 
+// A 64-bit integer of the API (a version, a tensor dimension) as proto3 JSON
+// writes it, and as `bnmlp list --json` and `params --json` show it: a
+// string, since JSON numbers lose precision beyond 2^53.
+Value Int64Value(int64_t number) {
+  Value value;
+  value.set_string_value(absl::StrCat(number));
+  return value;
+}
+
 template <typename Numbers>
 Value ListOfNumbers(const Numbers& numbers) {
   Value value;
@@ -97,13 +106,17 @@ void PrintJson(const PredictReport& report, bool rows, bool probabilities) {
   auto& fields = *root.mutable_fields();
   const client::Prediction& p = report.prediction;
   fields["model"].set_string_value(report.model);
-  fields["version"] = NumberValue(static_cast<double>(p.version));
+  fields["version"] = Int64Value(p.version);
+  // Counts of this output's own (rows, the confusion matrix) are numbers.
   fields["rows"] = NumberValue(static_cast<double>(p.num_rows));
   if (rows && !p.classes.empty()) fields["classes"] = ListOfNumbers(p.classes);
   if (rows && (probabilities || p.classes.empty())) {
     Struct outputs;
-    (*outputs.mutable_fields())["shape"] =
-        ListOfNumbers(std::vector<int64_t>{p.num_rows, p.num_outputs});
+    // Shaped like the API's Tensor in proto3 JSON: {"shape": ["N", "K"], ...}.
+    Value shape;
+    *shape.mutable_list_value()->add_values() = Int64Value(p.num_rows);
+    *shape.mutable_list_value()->add_values() = Int64Value(p.num_outputs);
+    (*outputs.mutable_fields())["shape"] = shape;
     (*outputs.mutable_fields())["values"] = ListOfNumbers(p.outputs);
     *fields["outputs"].mutable_struct_value() = outputs;
   }
@@ -183,7 +196,8 @@ void PrintText(const PredictReport& report, bool rows, bool probabilities) {
 
 // With labels: the confusion matrix; with regression targets: the mean
 // squared error. INVALID_ARGUMENT naming `source` if they do not fit the
-// model's outputs.
+// model's outputs (LoadPredictData checked that before anything was sent,
+// so this is the last line of defence, e.g. against a server's classes).
 absl::Status AddEvaluation(const DataFiles& source, int64_t num_outputs,
                            data::Examples examples, PredictReport* report) {
   if (!examples.labels.empty()) {
@@ -223,7 +237,7 @@ int RunPredict(const CommandContext& context) {
   if (!model.ok()) return FailRpc(model.status());
   PredictReport report;
   report.model = name;
-  if (model->task() == v1::CLASSIFICATION) {
+  if (client::IsClassification(model->task())) {
     absl::StatusOr<std::vector<std::string>> names =
         ClassNamesFromFlags(OutputCount(*model));
     if (!names.ok()) return FailUsage(names.status().message());

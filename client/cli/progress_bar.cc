@@ -21,19 +21,20 @@ int64_t BatchesDone(const v1::TrainProgress& progress) {
          batch;
 }
 
-bool ShowsValidation(const v1::TrainProgress& progress) {
-  return progress.has_validation() && (progress.epoch_end() || progress.done());
+// Validation figures exist only at epoch ends (and in the final summary).
+bool ShowsValidation(const v1::TrainProgress& progress, bool epoch_end) {
+  return epoch_end && progress.has_validation();
 }
 
 // " loss 0.4123 acc 0.8530 val_loss 0.4012 val_acc 0.8612 15234 samples/s"
-std::string CompactFigures(const v1::TrainProgress& progress,
+std::string CompactFigures(const v1::TrainProgress& progress, bool epoch_end,
                            bool classification) {
   std::string figures = absl::StrFormat(" loss %.4f", progress.loss());
   if (classification) {
     absl::StrAppend(&figures,
                     absl::StrFormat(" acc %.4f", progress.accuracy()));
   }
-  if (ShowsValidation(progress)) {
+  if (ShowsValidation(progress, epoch_end)) {
     absl::StrAppend(&figures, absl::StrFormat(" val_loss %.4f",
                                               progress.validation_loss()));
     if (classification) {
@@ -47,8 +48,8 @@ std::string CompactFigures(const v1::TrainProgress& progress,
   return figures;
 }
 
-std::string TimeFigure(const v1::TrainProgress& progress) {
-  if (progress.epoch_end() || progress.done()) {
+std::string TimeFigure(const v1::TrainProgress& progress, bool epoch_end) {
+  if (epoch_end) {
     return absl::StrCat(" ", FormatDuration(progress.elapsed_seconds()),
                         " elapsed");
   }
@@ -82,15 +83,15 @@ std::string FormatDuration(double seconds) {
   return absl::StrFormat("%d:%02d", minutes, secs);
 }
 
-std::string FormatProgressBar(const v1::TrainProgress& progress,
+std::string FormatProgressBar(const v1::TrainProgress& progress, bool epoch_end,
                               bool classification, int width) {
   const std::string epoch =
       absl::StrFormat("epoch %d/%d ", progress.epoch(), progress.epochs());
   const std::string batches = absl::StrFormat(
       " %d/%d", std::min(progress.batch(), progress.batches_per_epoch()),
       progress.batches_per_epoch());
-  const std::string rest =
-      CompactFigures(progress, classification) + TimeFigure(progress);
+  const std::string rest = CompactFigures(progress, epoch_end, classification) +
+                           TimeFigure(progress, epoch_end);
   const int text_width =
       static_cast<int>(epoch.size() + batches.size() + rest.size()) + 2;
   const int bar_width =
@@ -110,7 +111,7 @@ std::string FormatProgressBar(const v1::TrainProgress& progress,
   std::string line = absl::StrCat(epoch, "[", bar, "]", batches, rest);
   // A line that wraps cannot be redrawn with "\r"; epoch ends are followed
   // by a newline, so they may wrap and keep every figure.
-  const bool redrawn = !progress.epoch_end() && !progress.done();
+  const bool redrawn = !epoch_end;
   if (redrawn && width > 1 && static_cast<int>(line.size()) >= width) {
     line.resize(width - 1);
   }
@@ -118,10 +119,10 @@ std::string FormatProgressBar(const v1::TrainProgress& progress,
 }
 
 std::string FormatProgressLine(const v1::TrainProgress& progress,
-                               bool classification) {
+                               bool epoch_end, bool classification) {
   std::string line =
       absl::StrFormat("epoch %d/%d", progress.epoch(), progress.epochs());
-  if (progress.epoch_end()) {
+  if (epoch_end) {
     absl::StrAppend(&line, " done");
   } else {
     absl::StrAppend(&line, absl::StrFormat(" batch %d/%d", progress.batch(),
@@ -132,7 +133,7 @@ std::string FormatProgressLine(const v1::TrainProgress& progress,
     absl::StrAppend(&line,
                     absl::StrFormat(" accuracy %.4f", progress.accuracy()));
   }
-  if (ShowsValidation(progress)) {
+  if (ShowsValidation(progress, epoch_end)) {
     absl::StrAppend(&line, absl::StrFormat(" validation_loss %.6f",
                                            progress.validation_loss()));
     if (classification) {
@@ -142,7 +143,7 @@ std::string FormatProgressLine(const v1::TrainProgress& progress,
   }
   absl::StrAppend(
       &line, absl::StrFormat(" samples/s %.0f", progress.samples_per_second()));
-  if (progress.epoch_end()) {
+  if (epoch_end) {
     absl::StrAppend(&line, " version ", progress.version(), " elapsed ",
                     FormatDuration(progress.elapsed_seconds()));
   } else if (auto remaining = EstimateRemainingSeconds(progress)) {
@@ -154,7 +155,8 @@ std::string FormatProgressLine(const v1::TrainProgress& progress,
 std::string FormatTrainingSummary(const v1::TrainProgress& summary,
                                   bool classification) {
   std::string text = absl::StrFormat(
-      "trained %d epochs in %s: version %d, loss %.4f", summary.epochs(),
+      "trained %d %s in %s: version %d, loss %.4f", summary.epochs(),
+      summary.epochs() == 1 ? "epoch" : "epochs",
       FormatDuration(summary.elapsed_seconds()), summary.version(),
       summary.loss());
   if (classification) {
@@ -181,21 +183,27 @@ ProgressPrinter::ProgressPrinter(std::ostream* out, bool terminal,
       classification_(classification),
       width_(width) {}
 
-void ProgressPrinter::Update(const v1::TrainProgress& progress) {
-  if (progress.done()) {  // The caller prints the final summary.
+void ProgressPrinter::Update(const v1::TrainResponse& event) {
+  const bool epoch_end = event.has_epoch_end();
+  if (!epoch_end && !event.has_progress()) {
+    // `done`: the caller prints the final summary. An event a newer server
+    // added: nothing to show, but the stream goes on.
     Interrupt();
     return;
   }
+  const v1::TrainProgress& progress =
+      epoch_end ? event.epoch_end() : event.progress();
   if (!terminal_) {
-    *out_ << FormatProgressLine(progress, classification_) << "\n"
+    *out_ << FormatProgressLine(progress, epoch_end, classification_) << "\n"
           << std::flush;
     return;
   }
   // "\x1b[K" erases what a longer previous line left behind.
-  *out_ << "\r" << FormatProgressBar(progress, classification_, width_)
+  *out_ << "\r"
+        << FormatProgressBar(progress, epoch_end, classification_, width_)
         << "\x1b[K";
-  line_open_ = !progress.epoch_end();
-  if (progress.epoch_end()) *out_ << "\n";
+  line_open_ = !epoch_end;
+  if (epoch_end) *out_ << "\n";
   *out_ << std::flush;
 }
 

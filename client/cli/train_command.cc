@@ -5,6 +5,7 @@
 
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "absl/flags/flag.h"
@@ -19,6 +20,8 @@
 #include "client/cli/json_output.h"
 #include "client/cli/progress_bar.h"
 #include "client/cli/sigint_watcher.h"
+#include "common/api_defaults.h"
+#include "common/status_macros.h"
 
 namespace bnmlp::cli {
 namespace {
@@ -31,28 +34,53 @@ int TerminalWidth() {
   return 80;
 }
 
+// Zero is "unset" on the wire for these flags; an explicit 0 would silently
+// train with the server's default instead, so it is a usage error.
+template <typename T>
+absl::Status CheckNotZero(absl::string_view flag, const std::optional<T>& value,
+                          absl::string_view expected) {
+  if (value != T{0}) return absl::OkStatus();
+  return absl::InvalidArgumentError(
+      absl::StrCat("--", flag, "=0: expected ", expected,
+                   " (leave the flag out for the server's default)"));
+}
+
+// Unset flags stay unset in the options, leaving the choice to the server's
+// documented defaults.
 absl::StatusOr<client::TrainOptions> TrainOptionsFromFlags(
     const CommandContext& context) {
-  absl::StatusOr<v1::Optimizer> optimizer =
-      ParseEnumFlag<v1::Optimizer>("optimizer", absl::GetFlag(FLAGS_optimizer));
-  if (!optimizer.ok()) return optimizer.status();
-  absl::StatusOr<v1::LearningRateSchedule> schedule =
-      ParseEnumFlag<v1::LearningRateSchedule>("lr_schedule",
-                                              absl::GetFlag(FLAGS_lr_schedule));
-  if (!schedule.ok()) return schedule.status();
   client::TrainOptions options;
   options.epochs = absl::GetFlag(FLAGS_epochs);
+  BNMLP_RETURN_IF_ERROR(CheckNotZero("epochs", options.epochs, "at least 1"));
   options.batch_size = absl::GetFlag(FLAGS_batch_size);
-  options.optimizer = *optimizer;
+  BNMLP_RETURN_IF_ERROR(
+      CheckNotZero("batch_size", options.batch_size, "at least 2"));
+  BNMLP_ASSIGN_OR_RETURN(options.optimizer,
+                         ParseOptionalEnumFlag<v1::Optimizer>(
+                             "optimizer", absl::GetFlag(FLAGS_optimizer)));
   options.learning_rate = absl::GetFlag(FLAGS_learning_rate);
-  if (context.FlagSet("momentum")) {
-    options.momentum = absl::GetFlag(FLAGS_momentum);
+  BNMLP_RETURN_IF_ERROR(
+      CheckNotZero("learning_rate", options.learning_rate, "> 0"));
+  BNMLP_ASSIGN_OR_RETURN(options.learning_rate_schedule,
+                         ParseOptionalEnumFlag<v1::LearningRateSchedule>(
+                             "lr_schedule", absl::GetFlag(FLAGS_lr_schedule)));
+  options.momentum = absl::GetFlag(FLAGS_momentum);
+  // A bool flag has no "unset" value of its own: given is set.
+  if (context.FlagSet("nesterov")) {
+    options.nesterov = absl::GetFlag(FLAGS_nesterov);
   }
-  options.nesterov = absl::GetFlag(FLAGS_nesterov);
   options.weight_decay = absl::GetFlag(FLAGS_weight_decay);
   options.shuffle_seed = absl::GetFlag(FLAGS_shuffle_seed);
-  options.learning_rate_schedule = *schedule;
   return options;
+}
+
+// "epochs 8" / "epochs 1 (server default)": what the run will do, for the
+// line printed before the (possibly long) upload.
+template <typename T>
+std::string Setting(const std::optional<T>& value, T server_default,
+                    absl::string_view what) {
+  return absl::StrCat(what, " ", value.value_or(server_default),
+                      value.has_value() ? "" : " (server default)");
 }
 
 client::ExamplesView ViewOf(const data::Examples& examples) {
@@ -79,7 +107,7 @@ absl::StatusOr<v1::ModelInfo> ModelAfterCancel(client::BnmlpClient& client,
   const absl::Time give_up = absl::Now() + absl::Seconds(10);
   while (true) {
     absl::StatusOr<v1::ModelInfo> info = client.GetModel(name);
-    if (!info.ok() || info->training_state() != v1::TRAINING ||
+    if (!info.ok() || info->training_state() != v1::TRAINING_STATE_TRAINING ||
         absl::Now() > give_up) {
       return info;
     }
@@ -124,7 +152,7 @@ int RunTrain(const CommandContext& context) {
       LoadTrainData(*sources, *csv_flags, *model);
   if (!loaded.ok()) return Fail(kExitInputError, loaded.status());
 
-  const bool classification = model->task() == v1::CLASSIFICATION;
+  const bool classification = client::IsClassification(model->task());
   const client::ExamplesView train = ViewOf(loaded->train);
   const client::ExamplesView validation = ViewOf(loaded->validation);
   const bool has_validation = loaded->validation.num_samples > 0;
@@ -132,14 +160,15 @@ int RunTrain(const CommandContext& context) {
     // Building and sending a large request takes seconds before the first
     // progress message arrives: say what is happening meanwhile.
     std::cout << absl::StrFormat(
-                     "sending %d training%s samples (%.0f MB) to %s; %d "
-                     "epochs, batch %d",
+                     "sending %d training%s samples (%.0f MB) to %s; %s, %s",
                      train.num_samples(),
                      has_validation ? absl::StrFormat(" + %d validation",
                                                       validation.num_samples())
                                     : "",
                      RequestMegabytes(*loaded), client.address(),
-                     options->epochs, options->batch_size)
+                     Setting(options->epochs, api_defaults::kEpochs, "epochs"),
+                     Setting(options->batch_size, api_defaults::kBatchSize,
+                             "batch size"))
               << std::endl;
   }
 
@@ -155,17 +184,20 @@ int RunTrain(const CommandContext& context) {
   }
   ProgressPrinter printer(&std::cout, isatty(STDOUT_FILENO) != 0,
                           classification, TerminalWidth());
-  auto on_progress = [&](const v1::TrainProgress& progress) {
+  // --json: every TrainResponse as it comes, one per line, so that
+  // `jq 'select(.epochEnd)'` sees each epoch once and `select(.done)` the
+  // summary.
+  auto on_event = [&](const v1::TrainResponse& event) {
     if (context.json) {
-      std::cout << ToJson(progress) << std::endl;
+      std::cout << ToJson(event) << std::endl;
     } else {
-      printer.Update(progress);
+      printer.Update(event);
     }
     return true;
   };
   absl::StatusOr<v1::TrainProgress> summary =
       client.Train(name, train, has_validation ? &validation : nullptr,
-                   *options, on_progress, &canceller);
+                   *options, on_event, &canceller);
   printer.Interrupt();
   sigint_watcher.reset();  // Ctrl-C from here on ends bnmlp the usual way.
   if (!summary.ok()) {

@@ -9,10 +9,12 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
@@ -45,24 +47,29 @@ class FakeService final : public v1::BnMlpService::Service {
     return grpc::Status::OK;
   }
 
-  // "forever" streams progress until cancelled; any other name gets one
-  // batch message, one epoch end and the final summary.
+  // "forever" streams progress until cancelled; "shutdown" sends one
+  // progress event and ends as the server does when it shuts down;
+  // "no-summary" ends without its `done` event; any other name gets one
+  // progress event, one epoch end and the final summary.
   grpc::Status Train(grpc::ServerContext* context,
                      const v1::TrainRequest* request,
-                     grpc::ServerWriter<v1::TrainProgress>* writer) override {
+                     grpc::ServerWriter<v1::TrainResponse>* writer) override {
     {
       WriterLock lock(&mu_);
       last_train_ = *request;
       ++train_calls_;
     }
     v1::TrainProgress progress;
-    progress.set_epochs(request->epochs());
+    progress.set_epochs(1);
     progress.set_batches_per_epoch(2);
     progress.set_epoch(1);
+    progress.set_version(1);
+    v1::TrainResponse event;
     if (request->name() == "forever") {
       for (int batch = 1; !context->IsCancelled(); ++batch) {
         progress.set_batch(batch);
-        writer->Write(progress);
+        *event.mutable_progress() = progress;
+        writer->Write(event);
         absl::SleepFor(absl::Milliseconds(5));
       }
       WriterLock lock(&mu_);
@@ -70,15 +77,25 @@ class FakeService final : public v1::BnMlpService::Service {
       return grpc::Status(grpc::StatusCode::CANCELLED, "cancelled");
     }
     progress.set_batch(1);
-    writer->Write(progress);
+    *event.mutable_progress() = progress;
+    writer->Write(event);
+    if (request->name() == "shutdown") {
+      return grpc::Status(grpc::StatusCode::UNAVAILABLE, kShutdownMessage);
+    }
     progress.set_batch(2);
-    progress.set_epoch_end(true);
     progress.set_version(2);
-    writer->Write(progress);
-    progress.set_done(true);
-    writer->Write(progress);
+    *event.mutable_epoch_end() = progress;
+    writer->Write(event);
+    if (request->name() == "no-summary") return grpc::Status::OK;
+    progress.set_elapsed_seconds(1.5);
+    *event.mutable_done() = progress;
+    writer->Write(event);
     return grpc::Status::OK;
   }
+
+  static constexpr char kShutdownMessage[] =
+      "the server is shutting down: training cancelled in epoch 1 at batch 1 "
+      "of 2; the model keeps version 1";
 
   grpc::Status Predict(grpc::ServerContext*, const v1::PredictRequest* request,
                        v1::PredictResponse* response) override {
@@ -194,7 +211,7 @@ struct SmallSet {
 TEST_F(BnmlpClientTest, CreateModelSendsArchitectureAndOnlyGivenOptions) {
   BnmlpClient client = MakeClient();
   ModelOptions options;
-  options.normalization = v1::POST_ACTIVATION;
+  options.normalization = v1::NORMALIZATION_POST_ACTIVATION;
   options.batch_norm_momentum = 0.2;
   options.seed = 42;
   const int64_t sizes[] = {4, 8, 3};
@@ -203,12 +220,27 @@ TEST_F(BnmlpClientTest, CreateModelSendsArchitectureAndOnlyGivenOptions) {
   EXPECT_EQ(info->name(), "m");
   const v1::CreateModelRequest sent = service_.last_create();
   EXPECT_THAT(sent.layer_sizes(), ElementsAre(4, 8, 3));
-  EXPECT_EQ(sent.normalization(), v1::POST_ACTIVATION);
+  EXPECT_EQ(sent.normalization(), v1::NORMALIZATION_POST_ACTIVATION);
   EXPECT_EQ(sent.seed(), 42u);
   EXPECT_TRUE(sent.has_batch_norm_momentum());
   EXPECT_DOUBLE_EQ(sent.batch_norm_momentum(), 0.2);
   // Unset: the server applies its documented default.
   EXPECT_FALSE(sent.has_batch_norm_epsilon());
+  EXPECT_EQ(sent.task(), v1::TASK_UNSPECIFIED);
+  EXPECT_EQ(sent.activation(), v1::ACTIVATION_UNSPECIFIED);
+}
+
+TEST_F(BnmlpClientTest, CreateModelLeavesEveryUnsetOptionToTheServer) {
+  BnmlpClient client = MakeClient();
+  const int64_t sizes[] = {4, 3};
+  ASSERT_TRUE(client.CreateModel("m", sizes, ModelOptions()).ok());
+  const v1::CreateModelRequest sent = service_.last_create();
+  EXPECT_EQ(sent.task(), v1::TASK_UNSPECIFIED);
+  EXPECT_EQ(sent.normalization(), v1::NORMALIZATION_UNSPECIFIED);
+  EXPECT_EQ(sent.activation(), v1::ACTIVATION_UNSPECIFIED);
+  EXPECT_FALSE(sent.has_batch_norm_momentum());
+  EXPECT_FALSE(sent.has_batch_norm_epsilon());
+  EXPECT_EQ(sent.seed(), 0u);
 }
 
 TEST_F(BnmlpClientTest, ServerErrorsKeepCodeAndNameRpcCodeAndMessage) {
@@ -236,7 +268,7 @@ TEST_F(BnmlpClientTest, HealthReportsServing) {
   EXPECT_EQ(*status, grpc::health::v1::HealthCheckResponse::SERVING);
 }
 
-TEST_F(BnmlpClientTest, TrainSendsTensorsAndStreamsEveryMessage) {
+TEST_F(BnmlpClientTest, TrainSendsTensorsAndPassesOnEveryEvent) {
   BnmlpClient client = MakeClient();
   const SmallSet train;
   const SmallSet validation;
@@ -244,18 +276,21 @@ TEST_F(BnmlpClientTest, TrainSendsTensorsAndStreamsEveryMessage) {
   TrainOptions options;
   options.epochs = 1;
   options.batch_size = 2;
-  options.optimizer = v1::ADAM;
-  std::vector<v1::TrainProgress> received;
+  options.optimizer = v1::OPTIMIZER_ADAM;
+  std::vector<v1::TrainResponse::EventCase> received;
   absl::StatusOr<v1::TrainProgress> summary =
       client.Train("m", train.View(), &validation_view, options,
-                   [&](const v1::TrainProgress& p) {
-                     received.push_back(p);
+                   [&](const v1::TrainResponse& event) {
+                     received.push_back(event.event_case());
                      return true;
                    });
   ASSERT_TRUE(summary.ok()) << summary.status();
-  EXPECT_TRUE(summary->done());
-  ASSERT_EQ(received.size(), 3u);
-  EXPECT_TRUE(received[1].epoch_end());
+  // The summary is the `done` event's figures.
+  EXPECT_EQ(summary->version(), 2);
+  EXPECT_EQ(summary->elapsed_seconds(), 1.5);
+  EXPECT_THAT(received, ElementsAre(v1::TrainResponse::kProgress,
+                                    v1::TrainResponse::kEpochEnd,
+                                    v1::TrainResponse::kDone));
 
   const v1::TrainRequest sent = service_.last_train();
   EXPECT_THAT(sent.x().shape(), ElementsAre(4, 3));
@@ -263,9 +298,97 @@ TEST_F(BnmlpClientTest, TrainSendsTensorsAndStreamsEveryMessage) {
   EXPECT_THAT(sent.labels(), ElementsAre(0, 1, 0, 1));
   EXPECT_THAT(sent.validation_x().shape(), ElementsAre(4, 3));
   EXPECT_EQ(sent.validation_labels_size(), 4);
-  EXPECT_EQ(sent.optimizer(), v1::ADAM);
+  EXPECT_EQ(sent.optimizer(), v1::OPTIMIZER_ADAM);
   EXPECT_EQ(sent.batch_size(), 2);
   EXPECT_FALSE(sent.has_momentum());
+}
+
+TEST_F(BnmlpClientTest, TrainLeavesEveryUnsetOptionToTheServer) {
+  BnmlpClient client = MakeClient();
+  const SmallSet train;
+  ASSERT_TRUE(
+      client.Train("m", train.View(), nullptr, TrainOptions(), {}).ok());
+  // proto3's zero / *_UNSPECIFIED / absent: the server's documented
+  // defaults (common/api_defaults.h), not the client's.
+  const v1::TrainRequest sent = service_.last_train();
+  EXPECT_EQ(sent.epochs(), 0);
+  EXPECT_EQ(sent.batch_size(), 0);
+  EXPECT_EQ(sent.optimizer(), v1::OPTIMIZER_UNSPECIFIED);
+  EXPECT_EQ(sent.learning_rate(), 0.0f);
+  EXPECT_EQ(sent.learning_rate_schedule(),
+            v1::LEARNING_RATE_SCHEDULE_UNSPECIFIED);
+  EXPECT_FALSE(sent.has_momentum());
+  EXPECT_FALSE(sent.nesterov());
+  EXPECT_EQ(sent.weight_decay(), 0.0f);
+  EXPECT_EQ(sent.shuffle_seed(), 0u);
+}
+
+TEST_F(BnmlpClientTest, TrainSendsEverySetOption) {
+  BnmlpClient client = MakeClient();
+  const SmallSet train;
+  TrainOptions options;
+  options.epochs = 10;
+  options.batch_size = 128;
+  options.optimizer = v1::OPTIMIZER_SGD;
+  options.learning_rate = 0.05f;
+  options.learning_rate_schedule = v1::LEARNING_RATE_SCHEDULE_COSINE;
+  options.momentum = 0.0f;  // Set to zero is not unset: SGD without momentum.
+  options.nesterov = false;
+  options.weight_decay = 1e-4f;
+  options.shuffle_seed = 3;
+  ASSERT_TRUE(client.Train("m", train.View(), nullptr, options, {}).ok());
+  const v1::TrainRequest sent = service_.last_train();
+  EXPECT_EQ(sent.epochs(), 10);
+  EXPECT_EQ(sent.batch_size(), 128);
+  EXPECT_EQ(sent.optimizer(), v1::OPTIMIZER_SGD);
+  EXPECT_EQ(sent.learning_rate(), 0.05f);
+  EXPECT_EQ(sent.learning_rate_schedule(), v1::LEARNING_RATE_SCHEDULE_COSINE);
+  EXPECT_TRUE(sent.has_momentum());
+  EXPECT_EQ(sent.momentum(), 0.0f);
+  EXPECT_EQ(sent.weight_decay(), 1e-4f);
+  EXPECT_EQ(sent.shuffle_seed(), 3u);
+}
+
+TEST_F(BnmlpClientTest, TrainRefusesExplicitZerosTheWireReadsAsUnset) {
+  BnmlpClient client = MakeClient();
+  const SmallSet train;
+  TrainOptions zero_epochs;
+  zero_epochs.epochs = 0;
+  TrainOptions zero_batch;
+  zero_batch.batch_size = 0;
+  TrainOptions zero_rate;
+  zero_rate.learning_rate = 0.0f;
+  for (const auto& [options, field] :
+       {std::pair{zero_epochs, "epochs"}, std::pair{zero_batch, "batch_size"},
+        std::pair{zero_rate, "learning_rate"}}) {
+    absl::StatusOr<v1::TrainProgress> summary =
+        client.Train("m", train.View(), nullptr, options, {});
+    EXPECT_EQ(summary.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_THAT(summary.status().message(),
+                HasSubstr(absl::StrCat("Train: ", field, " is 0; expected")));
+  }
+  EXPECT_EQ(service_.train_calls(), 0);
+}
+
+TEST_F(BnmlpClientTest, ShutdownDuringTrainIsUnavailableWithTheServersWords) {
+  BnmlpClient client = MakeClient();
+  const SmallSet train;
+  absl::StatusOr<v1::TrainProgress> summary =
+      client.Train("shutdown", train.View(), nullptr, {}, {});
+  EXPECT_EQ(summary.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(summary.status().message(),
+            absl::StrCat("Train: the server at ", address_,
+                         " is unavailable (UNAVAILABLE: ",
+                         FakeService::kShutdownMessage, ")"));
+}
+
+TEST_F(BnmlpClientTest, AStreamWithoutItsSummaryIsAnError) {
+  BnmlpClient client = MakeClient();
+  const SmallSet train;
+  absl::StatusOr<v1::TrainProgress> summary =
+      client.Train("no-summary", train.View(), nullptr, {}, {});
+  EXPECT_EQ(summary.status().code(), absl::StatusCode::kInternal);
+  EXPECT_THAT(summary.status().message(), HasSubstr("without a final summary"));
 }
 
 TEST_F(BnmlpClientTest, TrainRejectsInconsistentExamplesWithoutSending) {
@@ -286,7 +409,7 @@ TEST_F(BnmlpClientTest, ProgressCallbackReturningFalseCancelsTheCall) {
   int calls = 0;
   absl::StatusOr<v1::TrainProgress> summary =
       client.Train("forever", train.View(), nullptr, {},
-                   [&](const v1::TrainProgress&) { return ++calls < 2; });
+                   [&](const v1::TrainResponse&) { return ++calls < 2; });
   EXPECT_EQ(summary.status().code(), absl::StatusCode::kCancelled);
   EXPECT_EQ(calls, 2);
   EXPECT_TRUE(service_.WaitForCancellation());
@@ -303,7 +426,7 @@ TEST_F(BnmlpClientTest, CancellerStopsTrainingFromAnotherThread) {
   });
   absl::StatusOr<v1::TrainProgress> summary = client.Train(
       "forever", train.View(), nullptr, {},
-      [&](const v1::TrainProgress&) {
+      [&](const v1::TrainResponse&) {
         if (!first_progress.HasBeenNotified()) first_progress.Notify();
         return true;
       },

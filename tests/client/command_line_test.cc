@@ -82,6 +82,28 @@ TEST_F(CommandLineTest, HelpAnywhereWinsAndNamesTheCommand) {
   EXPECT_EQ(parsed->command, "list");
 }
 
+TEST_F(CommandLineTest, VersionAnywhereIsAskedForAndSkipsOtherChecks) {
+  absl::StatusOr<ParsedCommandLine> parsed = Parse({"--version"});
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  EXPECT_TRUE(parsed->version_requested);
+  EXPECT_FALSE(parsed->help_requested);
+
+  parsed = Parse({"train", "--bogus", "--version"});
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  EXPECT_TRUE(parsed->version_requested);
+
+  parsed = Parse({"list"});
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  EXPECT_FALSE(parsed->version_requested);
+}
+
+TEST_F(CommandLineTest, HelpWinsOverVersion) {
+  absl::StatusOr<ParsedCommandLine> parsed = Parse({"--version", "--help"});
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  EXPECT_TRUE(parsed->help_requested);
+  EXPECT_FALSE(parsed->version_requested);
+}
+
 TEST_F(CommandLineTest, TheWordHelpIsAnOrdinaryValueAfterTheCommand) {
   absl::StatusOr<ParsedCommandLine> parsed =
       Parse({"train", "--cl_test_name", "help"});

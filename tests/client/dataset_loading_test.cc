@@ -154,5 +154,69 @@ TEST(DatasetLoadingTest, DescribesSources) {
   EXPECT_EQ((DataFiles{"", "i.idx", "l.idx"}).Describe(), "i.idx + l.idx");
 }
 
+// Three samples of two features, labelled 0, 9 and 12.
+data::Examples LabelledUpTo12() {
+  data::Examples examples;
+  examples.num_samples = 3;
+  examples.num_features = 2;
+  examples.features = {1, 2, 3, 4, 5, 6};
+  examples.labels = {0, 9, 12};
+  return examples;
+}
+
+ModelShape TenClassModel() { return {"m", 2, 10, true}; }
+
+TEST(CheckExamplesFitModelTest, ALabelOutOfRangeNamesFileRowAndClassCount) {
+  const absl::Status status = CheckExamplesFitModel(
+      LabelledUpTo12(), {"labels.csv", "", ""}, TenClassModel());
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(status.message(),
+            "labels.csv: data row 3 has class 12, which does not fit model "
+            "'m': it has 10 classes (0 to 9)");
+}
+
+TEST(CheckExamplesFitModelTest, IdxDataNamesItsLabelsFile) {
+  const absl::Status status = CheckExamplesFitModel(
+      LabelledUpTo12(), {"", "images.idx", "labels.idx"}, TenClassModel());
+  EXPECT_THAT(std::string(status.message()),
+              ::testing::StartsWith("labels.idx: data row 3 has class 12"));
+}
+
+TEST(CheckExamplesFitModelTest, LabelsInRangeFit) {
+  data::Examples examples = LabelledUpTo12();
+  examples.labels = {0, 9, 5};
+  EXPECT_TRUE(
+      CheckExamplesFitModel(examples, {"a.csv", "", ""}, TenClassModel()).ok());
+  examples.labels.clear();  // Unlabelled prediction input.
+  EXPECT_TRUE(
+      CheckExamplesFitModel(examples, {"a.csv", "", ""}, TenClassModel()).ok());
+}
+
+TEST(CheckExamplesFitModelTest, AFeatureCountMismatchNamesBothCounts) {
+  const absl::Status status = CheckExamplesFitModel(
+      LabelledUpTo12(), {"wide.csv", "", ""}, {"m", 3, 10, true});
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(status.message(),
+            "wide.csv has 2 features per sample, but model 'm' takes 3 inputs");
+}
+
+TEST(CheckExamplesFitModelTest, RegressionTargetsMustMatchTheOutputs) {
+  data::Examples examples;
+  examples.num_samples = 1;
+  examples.num_features = 2;
+  examples.features = {1, 2};
+  examples.num_targets = 2;
+  examples.targets = {3, 4};
+  EXPECT_TRUE(
+      CheckExamplesFitModel(examples, {"t.csv", "", ""}, {"r", 2, 2, false})
+          .ok());
+  const absl::Status status =
+      CheckExamplesFitModel(examples, {"t.csv", "", ""}, {"r", 2, 1, false});
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(status.message(),
+            "t.csv has 2 target columns, which does not fit model 'r': it has "
+            "1 output");
+}
+
 }  // namespace
 }  // namespace bnmlp::cli

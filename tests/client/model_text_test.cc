@@ -12,9 +12,13 @@ v1::ModelInfo TrainedModel() {
   v1::ModelInfo info;
   info.set_name("fmnist");
   for (int64_t size : {784, 256, 10}) info.add_layer_sizes(size);
+  // The server fills every default in.
+  info.set_task(v1::TASK_CLASSIFICATION);
+  info.set_normalization(v1::NORMALIZATION_PRE_ACTIVATION);
+  info.set_activation(v1::ACTIVATION_RELU);
   info.set_version(11);
   info.set_parameter_count(203530);
-  info.set_training_state(v1::TRAINED);
+  info.set_training_state(v1::TRAINING_STATE_TRAINED);
   info.set_batch_norm_momentum(0.1);
   info.set_batch_norm_epsilon(1e-5);
   v1::TrainProgress* last = info.mutable_last_progress();
@@ -22,7 +26,6 @@ v1::ModelInfo TrainedModel() {
   last->set_epochs(10);
   last->set_loss(0.25);
   last->set_accuracy(0.91);
-  last->set_done(true);
   last->set_has_validation(true);
   last->set_validation_accuracy(0.885);
   return info;
@@ -35,6 +38,14 @@ TEST(ModelTextTest, ModelInfoShowsArchitectureVersionAndLastFigures) {
                         "classification, pre_activation batch norm, relu"));
   EXPECT_THAT(text, HasSubstr("version 11, 203530 parameters, trained"));
   EXPECT_THAT(text, HasSubstr("validation accuracy 0.8850"));
+}
+
+TEST(ModelTextTest, UnspecifiedTaskReadsAsTheDefaultClassification) {
+  v1::ModelInfo info = TrainedModel();
+  info.clear_task();
+  EXPECT_THAT(FormatModelInfo(info), HasSubstr("accuracy 0.9100"));
+  info.set_task(v1::TASK_REGRESSION);
+  EXPECT_THAT(FormatModelInfo(info), ::testing::Not(HasSubstr("accuracy")));
 }
 
 TEST(ModelTextTest, TableHasOneLinePerModel) {

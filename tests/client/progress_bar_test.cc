@@ -30,14 +30,32 @@ v1::TrainProgress MidEpoch() {
   return p;
 }
 
+// The figures of epoch 2's end (sent as an `epoch_end` event).
 v1::TrainProgress EpochEnd() {
   v1::TrainProgress p = MidEpoch();
   p.set_batch(100);
-  p.set_epoch_end(true);
   p.set_validation_loss(0.4);
   p.set_validation_accuracy(0.8612);
   p.set_version(3);
   return p;
+}
+
+v1::TrainResponse ProgressEvent(const v1::TrainProgress& p) {
+  v1::TrainResponse event;
+  *event.mutable_progress() = p;
+  return event;
+}
+
+v1::TrainResponse EpochEndEvent(const v1::TrainProgress& p) {
+  v1::TrainResponse event;
+  *event.mutable_epoch_end() = p;
+  return event;
+}
+
+v1::TrainResponse DoneEvent(const v1::TrainProgress& p) {
+  v1::TrainResponse event;
+  *event.mutable_done() = p;
+  return event;
 }
 
 TEST(ProgressBarTest, EstimatesRemainingTimeFromTheShareDone) {
@@ -58,12 +76,13 @@ TEST(ProgressBarTest, FormatsDurations) {
 }
 
 TEST(ProgressBarTest, BarShowsEpochBatchFiguresAndEta) {
-  const std::string bar = FormatProgressBar(MidEpoch(), true, 120);
+  const std::string bar = FormatProgressBar(MidEpoch(), false, true, 120);
   EXPECT_THAT(bar, StartsWith("epoch 2/4 ["));
   EXPECT_THAT(
       bar,
       HasSubstr("] 50/100 loss 0.4322 acc 0.8512 15234 samples/s ETA 0:50"));
-  // Validation figures exist only at an epoch's end.
+  // Validation figures exist only at an epoch's end, even when the
+  // progress message carries has_validation.
   EXPECT_THAT(bar, Not(HasSubstr("val_")));
   EXPECT_LE(bar.size(), 120u);
   // Half an epoch: the bar is half full.
@@ -75,20 +94,23 @@ TEST(ProgressBarTest, BarShowsEpochBatchFiguresAndEta) {
 
 TEST(ProgressBarTest, RedrawnLinesNeverWrapNarrowTerminals) {
   for (int width : {20, 60, 80}) {
-    EXPECT_LT(FormatProgressBar(MidEpoch(), true, width).size(),
+    EXPECT_LT(FormatProgressBar(MidEpoch(), false, true, width).size(),
               static_cast<size_t>(width));
   }
   // Epoch ends end with a newline: wrapping is harmless, figures stay.
-  EXPECT_THAT(FormatProgressBar(EpochEnd(), true, 40), HasSubstr("val_acc"));
+  EXPECT_THAT(FormatProgressBar(EpochEnd(), true, true, 40),
+              HasSubstr("val_acc"));
 }
 
 TEST(ProgressBarTest, RegressionHasNoAccuracy) {
-  EXPECT_THAT(FormatProgressBar(MidEpoch(), false, 120), Not(HasSubstr("acc")));
-  EXPECT_THAT(FormatProgressLine(MidEpoch(), false), Not(HasSubstr("acc")));
+  EXPECT_THAT(FormatProgressBar(MidEpoch(), false, false, 120),
+              Not(HasSubstr("acc")));
+  EXPECT_THAT(FormatProgressLine(MidEpoch(), false, false),
+              Not(HasSubstr("acc")));
 }
 
 TEST(ProgressBarTest, EpochEndShowsValidationAndElapsed) {
-  const std::string bar = FormatProgressBar(EpochEnd(), true, 120);
+  const std::string bar = FormatProgressBar(EpochEnd(), true, true, 120);
   EXPECT_THAT(
       bar, HasSubstr("[" + std::string(bar.find(']') - bar.find('[') - 1, '=') +
                      "]"));
@@ -97,51 +119,63 @@ TEST(ProgressBarTest, EpochEndShowsValidationAndElapsed) {
 }
 
 TEST(ProgressBarTest, LogLinesAreSelfContained) {
-  EXPECT_EQ(FormatProgressLine(MidEpoch(), true),
+  EXPECT_EQ(FormatProgressLine(MidEpoch(), false, true),
             "epoch 2/4 batch 50/100 loss 0.432190 accuracy 0.8512 "
             "samples/s 15234 eta 0:50");
-  EXPECT_EQ(FormatProgressLine(EpochEnd(), true),
+  EXPECT_EQ(FormatProgressLine(EpochEnd(), true, true),
             "epoch 2/4 done loss 0.432190 accuracy 0.8512 validation_loss "
             "0.400000 validation_accuracy 0.8612 samples/s 15234 version 3 "
             "elapsed 0:30");
 }
 
 TEST(ProgressBarTest, SummaryNamesVersionAndValidationAccuracy) {
-  v1::TrainProgress done = EpochEnd();
-  done.set_done(true);
-  EXPECT_EQ(FormatTrainingSummary(done, true),
+  EXPECT_EQ(FormatTrainingSummary(EpochEnd(), true),
             "trained 4 epochs in 0:30: version 3, loss 0.4322, accuracy "
             "0.8512, validation loss 0.4000, validation accuracy 0.8612, "
             "15234 samples/s");
+  v1::TrainProgress one_epoch = EpochEnd();
+  one_epoch.set_epochs(1);
+  EXPECT_THAT(FormatTrainingSummary(one_epoch, true),
+              StartsWith("trained 1 epoch in 0:30: "));
 }
 
 TEST(ProgressPrinterTest, PlainModeWritesOneLinePerUpdate) {
   std::ostringstream out;
   ProgressPrinter printer(&out, /*terminal=*/false, true, 80);
-  printer.Update(MidEpoch());
-  printer.Update(EpochEnd());
-  v1::TrainProgress done = EpochEnd();
-  done.set_done(true);
-  printer.Update(done);  // The summary is the caller's to print.
+  printer.Update(ProgressEvent(MidEpoch()));
+  printer.Update(EpochEndEvent(EpochEnd()));
+  // The summary is the caller's to print; an event a newer server sends
+  // and this build does not know is skipped.
+  printer.Update(DoneEvent(EpochEnd()));
+  printer.Update(v1::TrainResponse());
   const std::vector<std::string> lines = absl::StrSplit(out.str(), '\n');
   ASSERT_EQ(lines.size(), 3u);  // Two lines and the empty rest.
-  EXPECT_EQ(lines[0], FormatProgressLine(MidEpoch(), true));
-  EXPECT_EQ(lines[1], FormatProgressLine(EpochEnd(), true));
+  EXPECT_EQ(lines[0], FormatProgressLine(MidEpoch(), false, true));
+  EXPECT_EQ(lines[1], FormatProgressLine(EpochEnd(), true, true));
   EXPECT_EQ(out.str().find('\r'), std::string::npos);
+}
+
+TEST(ProgressPrinterTest, DoneEndsAHalfDrawnTerminalLine) {
+  std::ostringstream out;
+  ProgressPrinter printer(&out, /*terminal=*/true, true, 100);
+  printer.Update(ProgressEvent(MidEpoch()));
+  printer.Update(DoneEvent(EpochEnd()));
+  EXPECT_EQ(out.str(), "\r" + FormatProgressBar(MidEpoch(), false, true, 100) +
+                           "\x1b[K\n");
 }
 
 TEST(ProgressPrinterTest, TerminalModeRedrawsInPlaceAndKeepsEpochResults) {
   std::ostringstream out;
   ProgressPrinter printer(&out, /*terminal=*/true, true, 100);
-  printer.Update(MidEpoch());
-  printer.Update(MidEpoch());
-  printer.Update(EpochEnd());
-  printer.Update(MidEpoch());
+  printer.Update(ProgressEvent(MidEpoch()));
+  printer.Update(ProgressEvent(MidEpoch()));
+  printer.Update(EpochEndEvent(EpochEnd()));
+  printer.Update(ProgressEvent(MidEpoch()));
   printer.Interrupt();
   const std::string redraw =
-      "\r" + FormatProgressBar(MidEpoch(), true, 100) + "\x1b[K";
+      "\r" + FormatProgressBar(MidEpoch(), false, true, 100) + "\x1b[K";
   EXPECT_EQ(out.str(), redraw + redraw + "\r" +
-                           FormatProgressBar(EpochEnd(), true, 100) +
+                           FormatProgressBar(EpochEnd(), true, true, 100) +
                            "\x1b[K\n" + redraw + "\n");
 }
 

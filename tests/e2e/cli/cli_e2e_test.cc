@@ -1,6 +1,8 @@
 // The real `bnmlp` CLI against the real bnmlp-server: every command, text
-// and JSON output, progress lines, Ctrl-C during training, exit codes and
-// messages for unreachable servers, bad files and bad usage.
+// and JSON output, progress lines and Train events, the server's defaults
+// for unset options, Ctrl-C during training, a server shutting down during
+// training, exit codes and messages for unreachable servers, bad files and
+// bad usage, --version, and two replicas behind one client.
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -8,11 +10,13 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <memory>
 #include <random>
 #include <string>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -20,6 +24,8 @@
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "bnmlp/v1/bnmlp.pb.h"
+#include "common/api_defaults.h"
+#include "common/build_info.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
@@ -42,6 +48,7 @@ using ::bnmlp::testing::RunCommand;
 using ::bnmlp::testing::ServerProcess;
 using ::testing::AllOf;
 using ::testing::HasSubstr;
+using ::testing::Not;
 using ::testing::StartsWith;
 
 // Exit codes documented in README.md.
@@ -172,16 +179,17 @@ TEST_F(CliTest, JsonOutputParsesAsTheApiMessages) {
   ASSERT_EQ(trained.exit_code, 0) << Describe(trained);
   const std::vector<std::string> lines = Lines(trained.stdout_text);
   ASSERT_GE(lines.size(), 3u);  // At least two epoch ends and the summary.
-  for (const std::string& line : lines) ParseJson<v1::TrainProgress>(line);
-  const auto summary = ParseJson<v1::TrainProgress>(lines.back());
-  EXPECT_TRUE(summary.done());
+  for (const std::string& line : lines) ParseJson<v1::TrainResponse>(line);
+  const auto last = ParseJson<v1::TrainResponse>(lines.back());
+  ASSERT_TRUE(last.has_done()) << lines.back();
+  const v1::TrainProgress& summary = last.done();
   EXPECT_EQ(summary.epochs(), 2);
 
   const auto listed =
       ParseJson<v1::ListModelsResponse>(Bnmlp({"list", "--json"}).stdout_text);
   ASSERT_EQ(listed.models_size(), 1);
   EXPECT_EQ(listed.models(0).version(), summary.version());
-  EXPECT_EQ(listed.models(0).training_state(), v1::TRAINED);
+  EXPECT_EQ(listed.models(0).training_state(), v1::TRAINING_STATE_TRAINED);
 
   const auto params = ParseJson<v1::GetParametersResponse>(
       Bnmlp({"params", "--json", "--name", "j"}).stdout_text);
@@ -228,6 +236,119 @@ TEST_F(CliTest, ProgressIsOneLinePerUpdateWhenNotATerminal) {
   }
   EXPECT_EQ(epoch_ends, 3) << trained.stdout_text;
   EXPECT_GE(progress_lines, 3);
+}
+
+// `bnmlp train --json` prints one TrainResponse per line, so scripts count
+// epochs with `jq 'select(.epochEnd)'` and find the summary with
+// `select(.done)`: exactly one epoch_end per epoch, one done, last.
+TEST_F(CliTest, TrainJsonHasOneEpochEndPerEpochAndTheDoneSummaryLast) {
+  const std::string train = dir_.Write("train.csv", SeparableCsv(200, 3, 2, 4));
+  Create("e", "3-8-2");
+  const CommandResult trained =
+      Bnmlp({"train", "--json", "--name", "e", "--train_csv", train, "--epochs",
+             "3", "--batch_size", "10"});
+  ASSERT_EQ(trained.exit_code, 0) << Describe(trained);
+  const std::vector<std::string> lines = Lines(trained.stdout_text);
+  std::vector<v1::TrainProgress> epoch_ends;
+  int done_lines = 0;
+  for (const std::string& line : lines) {
+    const auto event = ParseJson<v1::TrainResponse>(line);
+    if (event.has_epoch_end()) {
+      // The key jq selects on: proto3 JSON's name of the oneof field.
+      EXPECT_THAT(line, StartsWith("{\"epochEnd\":"));
+      epoch_ends.push_back(event.epoch_end());
+    } else if (event.has_done()) {
+      EXPECT_THAT(line, StartsWith("{\"done\":"));
+      ++done_lines;
+    } else {
+      EXPECT_TRUE(event.has_progress()) << line;
+    }
+  }
+  ASSERT_EQ(epoch_ends.size(), 3u) << trained.stdout_text;
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(epoch_ends[i].epoch(), i + 1);
+    EXPECT_EQ(epoch_ends[i].batch(), epoch_ends[i].batches_per_epoch());
+  }
+  EXPECT_EQ(done_lines, 1) << trained.stdout_text;
+  const auto last = ParseJson<v1::TrainResponse>(lines.back());
+  ASSERT_TRUE(last.has_done()) << lines.back();
+  // The summary repeats the last epoch's figures and version; it is not a
+  // fourth epoch.
+  EXPECT_EQ(last.done().epoch(), 3);
+  EXPECT_EQ(last.done().version(), epoch_ends.back().version());
+  EXPECT_EQ(last.done().loss(), epoch_ends.back().loss());
+}
+
+// Options the user does not give are left out of the requests, so the
+// server's documented defaults (common/api_defaults.h) apply, not the CLI's.
+TEST_F(CliTest, UnsetOptionsTakeTheServersDefaults) {
+  const CommandResult create =
+      Bnmlp({"create", "--json", "--name", "d", "--layers", "3-8-2"});
+  ASSERT_EQ(create.exit_code, 0) << Describe(create);
+  const auto info = ParseJson<v1::ModelInfo>(create.stdout_text);
+  EXPECT_EQ(info.task(), v1::TASK_CLASSIFICATION);
+  EXPECT_EQ(info.normalization(), v1::NORMALIZATION_PRE_ACTIVATION);
+  EXPECT_EQ(info.activation(), v1::ACTIVATION_RELU);
+  EXPECT_DOUBLE_EQ(info.batch_norm_momentum(),
+                   api_defaults::kBatchNormMomentum);
+  EXPECT_DOUBLE_EQ(info.batch_norm_epsilon(), api_defaults::kBatchNormEpsilon);
+  EXPECT_EQ(info.seed(), api_defaults::kSeed);
+  // The new enum names in the JSON output.
+  EXPECT_THAT(create.stdout_text,
+              HasSubstr("\"normalization\":\"NORMALIZATION_PRE_ACTIVATION\""));
+
+  // Three default batches' worth of samples: the server's batch size shows
+  // as batches_per_epoch, its epoch count as the number of epoch ends.
+  const int samples = 3 * api_defaults::kBatchSize;
+  const std::string train =
+      dir_.Write("train.csv", SeparableCsv(samples, 3, 2, 5));
+  const CommandResult trained =
+      Bnmlp({"train", "--json", "--name", "d", "--train_csv", train});
+  ASSERT_EQ(trained.exit_code, 0) << Describe(trained);
+  int epoch_ends = 0;
+  for (const std::string& line : Lines(trained.stdout_text)) {
+    const auto event = ParseJson<v1::TrainResponse>(line);
+    if (!event.has_epoch_end()) continue;
+    ++epoch_ends;
+    EXPECT_EQ(event.epoch_end().epochs(), api_defaults::kEpochs);
+    EXPECT_EQ(event.epoch_end().batches_per_epoch(), 3);
+  }
+  EXPECT_EQ(epoch_ends, api_defaults::kEpochs) << trained.stdout_text;
+
+  // Text mode says which settings are the server's.
+  const CommandResult text =
+      Bnmlp({"train", "--name", "d", "--train_csv", train, "--epochs", "2"});
+  ASSERT_EQ(text.exit_code, 0) << Describe(text);
+  EXPECT_THAT(
+      text.stdout_text,
+      HasSubstr(absl::StrCat("; epochs 2, batch size ",
+                             api_defaults::kBatchSize, " (server default)\n")));
+}
+
+// Every int64 of the JSON output is a string, as proto3 JSON writes them and
+// as `list --json` shows the same version.
+TEST_F(CliTest, PredictJsonWritesTheVersionAsAString) {
+  const std::string train = dir_.Write("train.csv", SeparableCsv(40, 3, 2, 6));
+  Create("v", "3-4-2");
+  ASSERT_EQ(Bnmlp({"train", "--name", "v", "--train_csv", train, "--epochs",
+                   "2", "--batch_size", "10"})
+                .exit_code,
+            0);
+  const CommandResult predicted =
+      Bnmlp({"predict", "--json", "--probabilities", "--name", "v"}, "1,2,3\n");
+  ASSERT_EQ(predicted.exit_code, 0) << Describe(predicted);
+  const auto prediction =
+      ParseJson<google::protobuf::Struct>(predicted.stdout_text);
+  const google::protobuf::Value& version = prediction.fields().at("version");
+  ASSERT_EQ(version.kind_case(), google::protobuf::Value::kStringValue)
+      << predicted.stdout_text;
+  EXPECT_EQ(version.string_value(), "3");  // 1 at creation + 2 epochs.
+  const auto listed =
+      ParseJson<v1::ListModelsResponse>(Bnmlp({"list", "--json"}).stdout_text);
+  ASSERT_EQ(listed.models_size(), 1);
+  EXPECT_EQ(absl::StrCat(listed.models(0).version()), version.string_value());
+  // The outputs are shaped like the API's Tensor: int64 dimensions too.
+  EXPECT_THAT(predicted.stdout_text, HasSubstr("\"shape\":[\"1\",\"2\"]"));
 }
 
 TEST_F(CliTest, TrainsAndPredictsIdxFilesWithAccuracyAndConfusionMatrix) {
@@ -330,51 +451,85 @@ std::string ReadAll(int fd) {
   return text;
 }
 
-TEST_F(CliTest, CtrlCDuringTrainCancelsAndKeepsAPublishedVersion) {
-  // Random 28x28 images, enough for an epoch to take a while.
+struct IdxFiles {
+  std::string images;
+  std::string labels;
+};
+
+// 6000 random 28x28 images with random labels: enough for an epoch to take
+// a while, so that training is still running when a test interrupts it.
+IdxFiles WriteRandomImages(const TempDir& dir) {
   constexpr int kImages = 6000;
   std::mt19937 rng(5);
   std::vector<uint8_t> pixels(kImages * 784);
   std::vector<uint8_t> labels(kImages);
   for (uint8_t& p : pixels) p = rng() % 256;
   for (uint8_t& l : labels) l = rng() % 10;
-  const std::string images =
-      dir_.Write("images.idx", IdxBytes({kImages, 28, 28}, pixels));
-  const std::string label_file =
-      dir_.Write("labels.idx", IdxBytes({kImages}, labels));
-  Create("long", "784-128-10");
+  return {dir.Write("images.idx", IdxBytes({kImages, 28, 28}, pixels)),
+          dir.Write("labels.idx", IdxBytes({kImages}, labels))};
+}
 
+// A `bnmlp train` of 10000 epochs on `files`, running in the background
+// with its stdout on a pipe and its stderr in a file.
+struct BackgroundTrain {
+  pid_t pid = -1;
+  int stdout_fd = -1;
+  std::string stderr_path;
+};
+
+absl::StatusOr<BackgroundTrain> StartLongTrain(const std::string& address,
+                                               const IdxFiles& files,
+                                               const TempDir& dir) {
   int out_pipe[2];
-  ASSERT_EQ(pipe2(out_pipe, O_CLOEXEC), 0);
-  const std::string stderr_path = dir_.path() + "/stderr.txt";
+  if (pipe2(out_pipe, O_CLOEXEC) != 0) {
+    return absl::ErrnoToStatus(errno, "pipe2");
+  }
+  BackgroundTrain train;
+  train.stderr_path = dir.path() + "/stderr.txt";
   const int err_fd =
-      open(stderr_path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
-  ASSERT_GE(err_fd, 0);
-  absl::StatusOr<pid_t> pid = testing::SpawnChild(
-      {BnmlpCliPath(), "--server", server_->address(), "train", "--name",
-       "long", "--train_images", images, "--train_labels", label_file,
-       "--epochs", "10000", "--batch_size", "32"},
-      {-1, out_pipe[1], err_fd});
+      open(train.stderr_path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+  absl::StatusOr<pid_t> pid =
+      err_fd < 0
+          ? absl::ErrnoToStatus(errno, "open " + train.stderr_path)
+          : testing::SpawnChild(
+                {BnmlpCliPath(), "--server", address, "train", "--name", "long",
+                 "--train_images", files.images, "--train_labels", files.labels,
+                 "--epochs", "10000", "--batch_size", "32"},
+                {-1, out_pipe[1], err_fd});
   close(out_pipe[1]);
-  close(err_fd);
-  ASSERT_TRUE(pid.ok()) << pid.status();
+  if (err_fd >= 0) close(err_fd);
+  if (!pid.ok()) {
+    close(out_pipe[0]);
+    return pid.status();
+  }
+  train.pid = *pid;
+  train.stdout_fd = out_pipe[0];
+  return train;
+}
 
+TEST_F(CliTest, CtrlCDuringTrainCancelsAndKeepsAPublishedVersion) {
+  const IdxFiles files = WriteRandomImages(dir_);
+  Create("long", "784-128-10");
+  absl::StatusOr<BackgroundTrain> train =
+      StartLongTrain(server_->address(), files, dir_);
+  ASSERT_TRUE(train.ok()) << train.status();
   const std::string before =
-      ReadUntilLineStartingWith(out_pipe[0], "epoch ", absl::Seconds(60));
+      ReadUntilLineStartingWith(train->stdout_fd, "epoch ", absl::Seconds(60));
   ASSERT_NE(before, "") << "no progress line; server log:\n" << server_->Log();
-  ASSERT_EQ(kill(*pid, SIGINT), 0);
-  const std::string after = ReadAll(out_pipe[0]);
-  close(out_pipe[0]);
+  ASSERT_EQ(kill(train->pid, SIGINT), 0);
+  ReadAll(train->stdout_fd);
+  close(train->stdout_fd);
   absl::StatusOr<int> wait_status =
-      testing::WaitForChild(*pid, absl::Seconds(60));
+      testing::WaitForChild(train->pid, absl::Seconds(60));
   ASSERT_TRUE(wait_status.ok()) << wait_status.status();
-  const std::string stderr_text = client_testing::ReadRawFile(stderr_path);
+  const std::string stderr_text =
+      client_testing::ReadRawFile(train->stderr_path);
   ASSERT_TRUE(WIFEXITED(*wait_status))
       << testing::DescribeWaitStatus(*wait_status) << "\n"
       << stderr_text;
   EXPECT_EQ(WEXITSTATUS(*wait_status), kInterrupted) << stderr_text;
 
-  // "... cancelled; the model keeps version N (training_cancelled)"
+  // "... cancelled; the model keeps version N (cancelled)"
   const int64_t kept_version =
       NumberAfter(stderr_text, "the model keeps version ");
   EXPECT_GE(kept_version, 1) << stderr_text;
@@ -384,12 +539,49 @@ TEST_F(CliTest, CtrlCDuringTrainCancelsAndKeepsAPublishedVersion) {
   ASSERT_EQ(listed.models_size(), 1);
   EXPECT_EQ(listed.models(0).name(), "long");
   EXPECT_EQ(listed.models(0).version(), kept_version);
-  EXPECT_EQ(listed.models(0).training_state(), v1::TRAINING_CANCELLED);
+  EXPECT_EQ(listed.models(0).training_state(), v1::TRAINING_STATE_CANCELLED);
   // The model still answers.
-  EXPECT_EQ(
-      Bnmlp({"predict", "--name", "long", "--images", images, "--limit", "3"})
-          .exit_code,
-      0);
+  EXPECT_EQ(Bnmlp({"predict", "--name", "long", "--images", files.images,
+                   "--limit", "3"})
+                .exit_code,
+            0);
+}
+
+// A server shutting down ends a running Train with UNAVAILABLE and says
+// why itself: the CLI passes that on (exit 3) instead of claiming the
+// server was unreachable.
+TEST_F(CliTest, ServerShutdownDuringTrainIsReportedInTheServersWords) {
+  const IdxFiles files = WriteRandomImages(dir_);
+  Create("long", "784-128-10");
+  absl::StatusOr<BackgroundTrain> train =
+      StartLongTrain(server_->address(), files, dir_);
+  ASSERT_TRUE(train.ok()) << train.status();
+  const std::string before =
+      ReadUntilLineStartingWith(train->stdout_fd, "epoch ", absl::Seconds(60));
+  ASSERT_NE(before, "") << "no progress line; server log:\n" << server_->Log();
+
+  const std::string address = server_->address();
+  absl::StatusOr<int> server_status = server_->Stop(SIGTERM);
+  ASSERT_TRUE(server_status.ok()) << server_status.status();
+  EXPECT_TRUE(WIFEXITED(*server_status) && WEXITSTATUS(*server_status) == 0)
+      << testing::DescribeWaitStatus(*server_status);
+  ReadAll(train->stdout_fd);
+  close(train->stdout_fd);
+  absl::StatusOr<int> wait_status =
+      testing::WaitForChild(train->pid, absl::Seconds(60));
+  ASSERT_TRUE(wait_status.ok()) << wait_status.status();
+  const std::string stderr_text =
+      client_testing::ReadRawFile(train->stderr_path);
+  ASSERT_TRUE(WIFEXITED(*wait_status))
+      << testing::DescribeWaitStatus(*wait_status) << "\n"
+      << stderr_text;
+  EXPECT_EQ(WEXITSTATUS(*wait_status), kUnreachable) << stderr_text;
+  EXPECT_THAT(stderr_text, HasSubstr(absl::StrCat(
+                               "bnmlp: error: Train: the server at ", address,
+                               " is unavailable (UNAVAILABLE: the server "
+                               "is shutting down: ")));
+  EXPECT_THAT(stderr_text, HasSubstr("; the model keeps version "));
+  EXPECT_THAT(stderr_text, Not(HasSubstr("unreachable")));
 }
 
 TEST_F(CliTest, ServerErrorsExitOneWithTheServersMessage) {
@@ -428,6 +620,43 @@ TEST_F(CliTest, BadFilesExitFourWithTheReadersMessage) {
       HasSubstr("has 3 features per sample, but model 'f' takes 2 inputs"));
 }
 
+// A label the model has no class for is the input's fault, found before
+// anything is sent: exit 4, naming the file, the row and the class count.
+TEST_F(CliTest, ALabelOutOfRangeForTheModelExitsFour) {
+  Create("ten", "2-4-10");
+  const std::string labels =
+      dir_.Write("labels.csv", "0.1,0.2,3\n0.3,0.4,12\n0.5,0.6,9\n");
+  const std::string expected =
+      "labels.csv: data row 2 has class 12, which does not fit model 'ten': it "
+      "has 10 classes (0 to 9)";
+  const CommandResult trained =
+      Bnmlp({"train", "--name", "ten", "--train_csv", labels});
+  EXPECT_EQ(trained.exit_code, kInputError) << Describe(trained);
+  EXPECT_THAT(trained.stderr_text, HasSubstr(expected));
+  const CommandResult predicted =
+      Bnmlp({"predict", "--name", "ten", "--csv", labels});
+  EXPECT_EQ(predicted.exit_code, kInputError) << Describe(predicted);
+  EXPECT_THAT(predicted.stderr_text, HasSubstr(expected));
+  // Checked client-side: the server never saw a Train or Predict.
+  EXPECT_THAT(server_->Log(), Not(HasSubstr("rpc=Train")));
+  EXPECT_THAT(server_->Log(), Not(HasSubstr("rpc=Predict")));
+}
+
+// --timeout 5 is five seconds; durations with units keep working.
+TEST_F(CliTest, TimeoutTakesABareNumberOfSeconds) {
+  for (const char* timeout : {"5", "0.5", "5s", "500ms"}) {
+    const CommandResult health = Bnmlp({"--timeout", timeout, "health"});
+    EXPECT_EQ(health.exit_code, 0) << timeout << ": " << Describe(health);
+  }
+  const CommandResult zero = Bnmlp({"--timeout", "0", "list"});
+  EXPECT_EQ(zero.exit_code, kUsage) << Describe(zero);
+  EXPECT_THAT(zero.stderr_text, HasSubstr("--timeout and --rows_per_request "
+                                          "must be positive"));
+  const CommandResult words = Bnmlp({"--timeout", "five", "list"});
+  EXPECT_EQ(words.exit_code, kUsage) << Describe(words);
+  EXPECT_THAT(words.stderr_text, HasSubstr("expected seconds (e.g. 5 or 0.5)"));
+}
+
 TEST_F(CliTest, UsageErrorsExitTwo) {
   const struct {
     std::vector<std::string> args;
@@ -440,6 +669,11 @@ TEST_F(CliTest, UsageErrorsExitTwo) {
        "expected one of relu, tanh, sigmoid, identity"},
       {{"train", "--name", "x"}, "no training data"},
       {{"list", "--epochs", "3"}, "'bnmlp list' has no flag --epochs"},
+      // 0 means "unset" on the wire: refused rather than silently defaulted.
+      {{"train", "--name", "x", "--epochs", "0"},
+       "--epochs=0: expected at least 1"},
+      {{"train", "--name", "x", "--optimizer", "rmsprop"},
+       "expected one of sgd, adam"},
   };
   for (const auto& c : cases) {
     const CommandResult result = Bnmlp(c.args);
@@ -477,9 +711,35 @@ TEST(CliWithoutServerTest, HelpExplainsCommandsAndFlags) {
       RunCommand({BnmlpCliPath(), "train", "--help"});
   ASSERT_TRUE(train_help.ok()) << train_help.status();
   EXPECT_EQ(train_help->exit_code, 0);
-  EXPECT_THAT(train_help->stdout_text,
-              AllOf(HasSubstr("--fashion_mnist"),
-                    HasSubstr("--epochs (default: 10)"), HasSubstr("Ctrl-C")));
+  // Unset training options are the server's: the help names its defaults.
+  EXPECT_THAT(
+      train_help->stdout_text,
+      AllOf(HasSubstr("--fashion_mnist"), HasSubstr("Ctrl-C"),
+            HasSubstr(absl::StrCat("Unset: the server's default, ",
+                                   api_defaults::kEpochs, ".")),
+            HasSubstr(absl::StrCat("Unset: the server's default, ",
+                                   api_defaults::kBatchSize, ".")),
+            HasSubstr("Unset: the server's default, 0.05 for sgd, 0.001 for "
+                      "adam."),
+            HasSubstr("Unset: the server's default, 0.9."),
+            Not(HasSubstr("--epochs (default:"))));
+}
+
+TEST(CliWithoutServerTest, VersionPrintsTheVersionAndGitCommit) {
+  const std::string expected =
+      absl::StrCat("bnmlp ", ProjectVersion(), " (git ", GitCommit(), ")\n");
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"--version"},
+        {"version"},
+        {"train", "--version"}}) {
+    std::vector<std::string> argv = {BnmlpCliPath()};
+    argv.insert(argv.end(), args.begin(), args.end());
+    absl::StatusOr<CommandResult> result = RunCommand(argv);
+    ASSERT_TRUE(result.ok()) << result.status();
+    EXPECT_EQ(result->exit_code, 0) << Describe(*result);
+    EXPECT_EQ(result->stdout_text, expected) << args[0];
+    EXPECT_EQ(result->stderr_text, "");
+  }
 }
 
 }  // namespace
@@ -488,24 +748,53 @@ TEST(CliWithoutServerTest, HelpExplainsCommandsAndFlags) {
 namespace bnmlp {
 namespace {
 
+// Reads `fd` until `text` has appeared; returns what was read, or "" if
+// `fd` ended or `timeout` passed first.
+std::string ReadUntilContains(int fd, absl::string_view text,
+                              absl::Duration timeout) {
+  std::string read_so_far;
+  const absl::Time deadline = absl::Now() + timeout;
+  while (!absl::StrContains(read_so_far, text)) {
+    if (absl::Now() >= deadline) return "";
+    pollfd poll_fd{fd, POLLIN, 0};
+    if (poll(&poll_fd, 1, 100) <= 0) continue;
+    char buffer[4096];
+    const ssize_t n = read(fd, buffer, sizeof(buffer));
+    if (n <= 0) return "";
+    read_so_far.append(buffer, n);
+  }
+  return read_so_far;
+}
+
 // Replicas behind one client: with `--lb_policy round_robin` over an ipv4:
 // target list, one client's calls (here Predict's chunks) alternate between
 // the replicas; with the default pick_first they all go to one. Both
 // replicas hold the same model (created with the same seed), as round robin
 // requires with an in-memory registry.
+//
+// gRPC's round_robin connects to every address at once but picks only
+// among the connections that are already READY: calls made before the
+// second replica's connection is up all go to the first. The CLI sends its
+// first call (GetModel) as soon as one connection is ready, so on a busy
+// machine (a parallel ctest run) every Predict chunk could go out before
+// the second connection was up, and the replicas' counts then depended on
+// timing. So the CLI reads its rows from stdin here, and the test holds
+// them back until the CLI's round_robin policy reports both connections
+// READY (gRPC's own trace, GRPC_TRACE=round_robin, on the CLI's stderr):
+// from then on, picks alternate, and the split is exact.
 TEST(CliReplicasTest, RoundRobinSpreadsCallsOverAnIpv4TargetList) {
   absl::StatusOr<std::unique_ptr<ServerProcess>> a = ServerProcess::Start();
+  ASSERT_TRUE(a.ok()) << a.status();
   absl::StatusOr<std::unique_ptr<ServerProcess>> b = ServerProcess::Start();
-  ASSERT_TRUE(a.ok() && b.ok());
+  ASSERT_TRUE(b.ok()) << b.status();
   for (const ServerProcess* server : {a->get(), b->get()}) {
     absl::StatusOr<CommandResult> r =
         RunCommand({BnmlpCliPath(), "--server", server->address(), "create",
                     "--name", "m", "--layers", "3-4-2", "--seed", "5"});
-    ASSERT_TRUE(r.ok());
+    ASSERT_TRUE(r.ok()) << r.status();
     ASSERT_EQ(r->exit_code, 0) << Describe(*r);
   }
-  TempDir dir;
-  const std::string csv = dir.Write("rows.csv", SeparableCsv(12, 3, 2, 1));
+  const std::string rows = SeparableCsv(12, 3, 2, 1);  // 6 chunks of 2 rows
   const std::string target =
       absl::StrCat("ipv4:", (*a)->address(), ",", (*b)->address());
   auto predicts_on = [](const ServerProcess& server) {
@@ -514,26 +803,59 @@ TEST(CliReplicasTest, RoundRobinSpreadsCallsOverAnIpv4TargetList) {
       return absl::StrContains(l, "rpc=Predict");
     });
   };
-  auto predict = [&](const std::string& policy) {
-    absl::StatusOr<CommandResult> r = RunCommand(
-        {BnmlpCliPath(), "--server", target, "--lb_policy", policy, "predict",
-         "--name", "m", "--csv", csv, "--rows_per_request", "2"});
-    ASSERT_TRUE(r.ok());
-    ASSERT_EQ(r->exit_code, 0) << Describe(*r);
-  };
-  predict("pick_first");  // 6 chunks, all on one replica
+
+  // pick_first: every chunk on the first replica that answered. The server
+  // logs a call before it answers it, so the counts are complete as soon as
+  // the CLI has exited.
+  absl::StatusOr<CommandResult> picked_first = RunCommand(
+      {BnmlpCliPath(), "--server", target, "--lb_policy", "pick_first",
+       "predict", "--name", "m", "--rows_per_request", "2"},
+      rows);
+  ASSERT_TRUE(picked_first.ok()) << picked_first.status();
+  ASSERT_EQ(picked_first->exit_code, 0) << Describe(*picked_first);
   const int64_t first_a = predicts_on(**a), first_b = predicts_on(**b);
   EXPECT_EQ(first_a + first_b, 6);
   EXPECT_TRUE(first_a == 0 || first_b == 0) << first_a << " vs " << first_b;
 
-  predict("round_robin");  // 6 chunks, alternating
-  EXPECT_GE(predicts_on(**a) - first_a, 2);
-  EXPECT_GE(predicts_on(**b) - first_b, 2);
+  // round_robin, with the rows held back until both connections are READY.
+  int in_pipe[2], err_pipe[2];
+  ASSERT_EQ(pipe2(in_pipe, O_CLOEXEC), 0);
+  ASSERT_EQ(pipe2(err_pipe, O_CLOEXEC), 0);
+  absl::StatusOr<pid_t> pid = testing::SpawnChild(
+      {"env", "GRPC_TRACE=round_robin", "GRPC_VERBOSITY=info", BnmlpCliPath(),
+       "--server", target, "--lb_policy", "round_robin", "predict", "--name",
+       "m", "--rows_per_request", "2"},
+      {in_pipe[0], -1, err_pipe[1]});
+  close(in_pipe[0]);
+  close(err_pipe[1]);
+  ASSERT_TRUE(pid.ok()) << pid.status();
+  // gRPC 1.51's words (round_robin.cc) for a picker over both connections.
+  const std::string connected = ReadUntilContains(
+      err_pipe[0], "with 2 READY subchannels", absl::Seconds(60));
+  const bool rows_written =
+      !connected.empty() && write(in_pipe[1], rows.data(), rows.size()) ==
+                                static_cast<ssize_t>(rows.size());
+  close(in_pipe[1]);
+  const std::string rest = ReadAll(err_pipe[0]);
+  close(err_pipe[0]);
+  absl::StatusOr<int> wait_status =
+      testing::WaitForChild(*pid, absl::Seconds(60));
+  ASSERT_FALSE(connected.empty())
+      << "the CLI's round_robin policy never reported both replicas READY; "
+         "its stderr:\n"
+      << rest;
+  ASSERT_TRUE(rows_written);
+  ASSERT_TRUE(wait_status.ok()) << wait_status.status();
+  ASSERT_TRUE(WIFEXITED(*wait_status) && WEXITSTATUS(*wait_status) == 0)
+      << testing::DescribeWaitStatus(*wait_status) << "\n"
+      << connected << rest;
+  EXPECT_EQ(predicts_on(**a) - first_a, 3);
+  EXPECT_EQ(predicts_on(**b) - first_b, 3);
 
   absl::StatusOr<CommandResult> bad = RunCommand(
       {BnmlpCliPath(), "--server", target, "--lb_policy", "random", "list"});
-  ASSERT_TRUE(bad.ok());
-  EXPECT_EQ(bad->exit_code, 2);
+  ASSERT_TRUE(bad.ok()) << bad.status();
+  EXPECT_EQ(bad->exit_code, kUsage);
   EXPECT_THAT(bad->stderr_text, HasSubstr("--lb_policy must be"));
 }
 
