@@ -5,7 +5,7 @@
 # image's default, x86-64-v3), side by side on this machine.
 #
 #   bench/compare_march.sh [--level x86-64-v3] [--rounds 3] [--epochs 3]
-#                          [--threads 2] [--seconds 3]
+#                          [--threads 2] [--seconds 3] [--coretype NAME]
 #
 # Builds train_bnmlp, bnmlp-server and bnmlp_predict_load in build/release
 # and in build/march-LEVEL (Release, no tests), then `rounds` times, in
@@ -19,10 +19,13 @@
 # the other load; the CPU-time ones much less (use --threads 1 there: idle
 # compute threads spinning on a wait would count as work).
 # OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE are unset for every side, so
-# OpenBLAS picks its kernels for this CPU in both.
+# OpenBLAS picks its kernels for this CPU in both; --coretype NAME sets
+# OPENBLAS_CORETYPE=NAME for both instead (e.g. SkylakeX where OpenBLAS
+# 0.3.21 does not know the CPU and falls back to its SSE3 Prescott kernels:
+# with fast matrix products, the code BNMLP_MARCH compiles weighs most).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-level=x86-64-v3 rounds=3 epochs=3 threads=2 seconds=3
+level=x86-64-v3 rounds=3 epochs=3 threads=2 seconds=3 coretype=""
 while (($#)); do
   case "$1" in
     --level) level=$2; shift 2 ;;
@@ -30,6 +33,7 @@ while (($#)); do
     --epochs) epochs=$2; shift 2 ;;
     --threads) threads=$2; shift 2 ;;
     --seconds) seconds=$2; shift 2 ;;
+    --coretype) coretype=$2; shift 2 ;;
     *) echo "unknown argument $1 (usage: see the top of $0)" >&2; exit 2 ;;
   esac
 done
@@ -49,6 +53,8 @@ declare -A tree=([native]=build/release ["$level"]="$other")
 sides=(native "$level")
 
 clean_env=(env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE)
+if [[ -n "$coretype" ]]; then clean_env+=("OPENBLAS_CORETYPE=$coretype"); fi
+echo "OpenBLAS kernels: ${coretype:-chosen by OpenBLAS (OPENBLAS_CORETYPE unset)}"
 for ((r = 1; r <= rounds; r++)); do
   for side in "${sides[@]}"; do
     echo "== round $r: train_bnmlp, $side"
