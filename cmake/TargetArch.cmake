@@ -6,7 +6,8 @@
 #   x86-64-v4   AVX-512 (Skylake-SP, Zen 4 and later).
 #   x86-64-v2, x86-64
 #               older CPUs; x86-64 runs on any x86-64 but leaves everything
-#               except OpenBLAS without AVX (about 1.7x slower training).
+#               except OpenBLAS without AVX (training took 1.25x the CPU
+#               time of native in bench/compare_march.sh).
 #   ""          no -march flag: the compiler's default (x86-64 on Debian).
 # Any other value the compiler accepts for -march (e.g. znver4) works too.
 # OpenBLAS picks its kernels at run time whatever this is.
