@@ -115,7 +115,7 @@ if ! flock --nonblock 9; then
   log "waiting for another container test using $cache_dir"
   flock 9
 fi
-log "$(podman --version), $(runc --version | head -n 1), podman-compose $(podman-compose version 2>/dev/null | grep -oE '[0-9]+\.[0-9]+\.[0-9]+' | tail -n 1)"
+log "$(podman --version), $(runc --version | head -n 1), podman-compose $(podman-compose version 2>/dev/null | sed -n 's/^podman-composer* version *//p' | head -n 1)"
 
 # --- Cleanup -------------------------------------------------------------------
 
@@ -140,7 +140,7 @@ cleanup() {
   fi
   remove_containers
   # Dangling layers of earlier builds; the tagged images (the test image,
-  # the build stage's dependencies, the base images) stay as the cache.
+  # the build stage, the base images) and their layers stay as the cache.
   podman image prune --force >/dev/null 2>&1 || true
 }
 trap cleanup EXIT
