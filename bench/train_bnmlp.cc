@@ -133,8 +133,13 @@ int Run() {
     return true;
   };
   const Dataset<float> test_view = View(*test);
-  absl::StatusOr<TrainingProgress> last =
-      Train(&*model, View(*train), &test_view, options, callbacks);
+  absl::StatusOr<TrainingInputs<float>> inputs =
+      ValidateTrainInputs(config, View(*train), &test_view, options);
+  if (!inputs.ok()) {
+    std::fprintf(stderr, "%s\n", inputs.status().ToString().c_str());
+    return 2;
+  }
+  absl::StatusOr<TrainingProgress> last = Train(&*model, *inputs, callbacks);
   if (!last.ok()) {
     std::fprintf(stderr, "%s\n", last.status().ToString().c_str());
     return 1;

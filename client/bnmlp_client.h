@@ -114,6 +114,17 @@ using TrainEventCallback = std::function<bool(const v1::TrainResponse&)>;
 using PredictProgressCallback =
     std::function<void(int64_t rows_done, int64_t rows_total)>;
 
+// Called as a model file moves, with the bytes moved so far and the file's
+// size (0 while unknown).
+using TransferProgressCallback =
+    std::function<void(int64_t bytes_done, int64_t bytes_total)>;
+
+// A model version as a file (ExportModel).
+struct ExportedModelFile {
+  std::string bytes;
+  int64_t version = 0;
+};
+
 struct Prediction {
   int64_t num_rows = 0;
   int64_t num_outputs = 0;
@@ -171,10 +182,27 @@ class BnmlpClient {
   // Returns whether a running Train was cancelled by the delete.
   absl::StatusOr<bool> DeleteModel(const std::string& name);
 
+  // Model `name` at `version` (0: the latest) as a file in `format`,
+  // checked against the size and CRC-32 the server announces (DATA_LOSS
+  // otherwise). Deadline: the call timeout plus 10 minutes (the file's size
+  // is not known before it arrives). Defined in client/model_transfer.cc.
+  absl::StatusOr<ExportedModelFile> ExportModel(
+      const std::string& name, v1::Format format, bool fold_batch_norm,
+      int64_t version, const TransferProgressCallback& on_progress = {});
+  // Creates model `name` from `file` in `format`, sent in 1 MiB chunks with
+  // its size and CRC-32. Deadline: the call timeout plus one second per
+  // MiB sent. Defined in client/model_transfer.cc.
+  absl::StatusOr<v1::ModelInfo> ImportModel(
+      const std::string& name, v1::Format format, absl::string_view file,
+      const TransferProgressCallback& on_progress = {});
+
  private:
   // A context carrying the unary-call deadline.
   std::unique_ptr<grpc::ClientContext> UnaryContext() const;
   absl::Status Check(const grpc::Status& status, absl::string_view rpc) const;
+  // A context whose deadline is `extra` beyond the call timeout.
+  std::unique_ptr<grpc::ClientContext> TransferContext(
+      absl::Duration extra) const;
 
   const std::string address_;
   const ClientOptions options_;

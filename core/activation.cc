@@ -22,7 +22,37 @@ void Affine(const T* scale, const T* shift, ConstMatrixMap<T> in,
   }
 }
 
+// block = g(block + bias), column by column over a strided block.
+template <typename T, typename G>
+void BiasInPlace(const T* bias, StridedMatrixMap<T> block, G g) {
+  using VecMap = Eigen::Map<const Eigen::Array<T, Eigen::Dynamic, 1>>;
+  if (bias == nullptr) {
+    block.array() = g(block.array());
+  } else {
+    block.array() = g(block.array().colwise() + VecMap(bias, block.rows()));
+  }
+}
+
 }  // namespace
+
+template <typename T>
+void BiasActivationInPlace(Activation activation, const T* bias,
+                           StridedMatrixMap<T> block) {
+  switch (activation) {
+    case Activation::kRelu:
+      BiasInPlace(bias, block, [](auto x) { return x.max(T(0)); });
+      return;
+    case Activation::kTanh:
+      BiasInPlace(bias, block, [](auto x) { return x.tanh(); });
+      return;
+    case Activation::kSigmoid:
+      BiasInPlace(bias, block, [](auto x) { return x.logistic(); });
+      return;
+    case Activation::kIdentity:
+      BiasInPlace(bias, block, [](auto x) { return x; });
+      return;
+  }
+}
 
 template <typename T>
 void AffineActivation(Activation activation, const T* scale, const T* shift,
@@ -66,7 +96,9 @@ void MultiplyByDerivative(Activation activation, ConstMatrixMap<T> output,
   template void AffineActivation<T>(Activation, const T*, const T*,    \
                                     ConstMatrixMap<T>, MatrixMap<T>);  \
   template void MultiplyByDerivative<T>(Activation, ConstMatrixMap<T>, \
-                                        MatrixMap<T>);
+                                        MatrixMap<T>);                 \
+  template void BiasActivationInPlace<T>(Activation, const T*,         \
+                                         StridedMatrixMap<T>);
 BNMLP_INSTANTIATE(float)
 BNMLP_INSTANTIATE(double)
 #undef BNMLP_INSTANTIATE

@@ -1,7 +1,12 @@
 #include "core/compute_pool.h"
 
+#include <Eigen/Core>
 #include <algorithm>
 #include <chrono>
+
+#if defined(BNMLP_GEMM_OPENBLAS)
+extern "C" void openblas_set_num_threads(int num_threads);
+#endif
 
 namespace bnmlp {
 namespace {
@@ -26,9 +31,21 @@ void SpinUntil(Done done) {
   }
 }
 
+// Every GEMM inside a pool chunk runs single-threaded: parallelism comes
+// from the pool, never from the BLAS (whose threaded path mallocs per
+// call). Process-wide settings, made by every pool so that no pool's blocks
+// ever run a threaded GEMM.
+void MakeGemmSingleThreaded() {
+#if defined(BNMLP_GEMM_OPENBLAS)
+  openblas_set_num_threads(1);
+#endif
+  Eigen::setNbThreads(1);
+}
+
 }  // namespace
 
 ComputePool::ComputePool(int threads) {
+  MakeGemmSingleThreaded();
   for (int i = 1; i < std::max(threads, 1); ++i) {
     workers_.emplace_back([this] { WorkerLoop(); });
   }
@@ -84,6 +101,7 @@ void ComputePool::RunChunks(absl::FunctionRef<void(int)> job, int chunks) {
 }
 
 void ComputePool::ParallelFor(int chunks, absl::FunctionRef<void(int)> fn) {
+  parallel_for_calls_.fetch_add(1, std::memory_order_relaxed);
   std::unique_lock<std::mutex> busy(busy_, std::try_to_lock);
   if (!busy.owns_lock() || workers_.empty() || chunks <= 1) {
     for (int i = 0; i < chunks; ++i) fn(i);

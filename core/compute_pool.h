@@ -29,13 +29,18 @@ namespace bnmlp {
 // lock guards them instead of ABSL_GUARDED_BY. Thread-safe.
 class ComputePool {
  public:
+  // Also makes the process's GEMM (OpenBLAS, Eigen) single-threaded, which
+  // every pool block relies on.
   explicit ComputePool(int threads);
   ~ComputePool();
   ComputePool(const ComputePool&) = delete;
   ComputePool& operator=(const ComputePool&) = delete;
 
   // The engine's pool: as many threads as cores until SetComputeThreads
-  // (core/compute_threads.h) says otherwise.
+  // (core/compute_threads.h) says otherwise. Lock-free after the first call
+  // (one atomic load): SetComputeThreads runs at startup, before any work,
+  // and the engine's workers (TrainingPass, Optimizer, InferenceModel, ...)
+  // take the pool once at construction rather than on every operation.
   static ComputePool& Default();
 
   int threads() const { return static_cast<int>(workers_.size()) + 1; }
@@ -44,6 +49,12 @@ class ComputePool {
   // (or all on the calling thread if the pool is busy), and returns when
   // all have finished. fn must not call ParallelFor.
   void ParallelFor(int chunks, absl::FunctionRef<void(int)> fn);
+
+  // How many ParallelFor calls this pool has received, busy or not: lets
+  // tests observe whether an operation was split over the pool at all.
+  int64_t parallel_for_calls() const {
+    return parallel_for_calls_.load(std::memory_order_relaxed);
+  }
 
  private:
   void WorkerLoop();
@@ -69,6 +80,7 @@ class ComputePool {
   std::atomic<int> next_chunk_{0};
   std::atomic<int> done_chunks_{0};
   std::atomic<int> active_{0};  // workers inside RunChunks
+  std::atomic<int64_t> parallel_for_calls_{0};
 };
 
 }  // namespace bnmlp

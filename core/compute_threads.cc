@@ -1,23 +1,27 @@
 #include "core/compute_threads.h"
 
-#include <Eigen/Core>
 #include <algorithm>
-#include <memory>
+#include <atomic>
 #include <mutex>
 #include <thread>
+#include <vector>
 
 #include "core/blas_kernels.h"
 #include "core/compute_pool.h"
 
-#if defined(BNMLP_GEMM_OPENBLAS)
-extern "C" void openblas_set_num_threads(int num_threads);
-#endif
-
 namespace bnmlp {
 namespace {
 
+// Read on every ComputePool::Default() without a lock; written under
+// pool_mu by the first Default() and by SetComputeThreads.
+std::atomic<ComputePool*> default_pool{nullptr};
 std::mutex pool_mu;
-std::unique_ptr<ComputePool> default_pool;  // guarded by pool_mu
+
+// Pools that SetComputeThreads replaced. Never destroyed: a reference taken
+// before the replacement (which the contract forbids, but a test or a
+// mistake may do) keeps working on the old pool instead of dangling. A
+// pointer held by a global, so leak checkers see it as reachable.
+std::vector<ComputePool*>* retired_pools = nullptr;  // guarded by pool_mu
 
 int DefaultThreads() {
   return static_cast<int>(
@@ -25,37 +29,41 @@ int DefaultThreads() {
 }
 
 // OpenBLAS's kernels, corrected once for CPUs it does not know
-// (core/blas_kernels.h), before the first pool and so before any product.
+// (core/blas_kernels.h), before the first default pool and so before the
+// engine's first product.
 const BlasKernels& Kernels() {
   static const BlasKernels kernels = UseBestBlasKernels();
   return kernels;
 }
 
-// Every GEMM inside a pool chunk runs single-threaded: parallelism comes
-// from the pool, never from the BLAS (whose threaded path mallocs per call).
-void ConfigureGemm() {
+// Publishes a new default pool of `threads` threads; pool_mu must be held.
+ComputePool* InstallPoolLocked(int threads) {
   Kernels();
-#if defined(BNMLP_GEMM_OPENBLAS)
-  openblas_set_num_threads(1);
-#endif
-  Eigen::setNbThreads(1);
+  ComputePool* pool = new ComputePool(threads);
+  ComputePool* old = default_pool.exchange(pool, std::memory_order_acq_rel);
+  if (old != nullptr) {
+    if (retired_pools == nullptr) retired_pools = new std::vector<ComputePool*>;
+    retired_pools->push_back(old);
+  }
+  return pool;
 }
 
 }  // namespace
 
 ComputePool& ComputePool::Default() {
-  std::lock_guard<std::mutex> lock(pool_mu);
-  if (default_pool == nullptr) {
-    ConfigureGemm();
-    default_pool = std::make_unique<ComputePool>(DefaultThreads());
+  if (ComputePool* pool = default_pool.load(std::memory_order_acquire)) {
+    return *pool;
   }
-  return *default_pool;
+  std::lock_guard<std::mutex> lock(pool_mu);
+  if (ComputePool* pool = default_pool.load(std::memory_order_acquire)) {
+    return *pool;  // another thread created it first
+  }
+  return *InstallPoolLocked(DefaultThreads());
 }
 
 void SetComputeThreads(int n) {
   std::lock_guard<std::mutex> lock(pool_mu);
-  ConfigureGemm();
-  default_pool = std::make_unique<ComputePool>(std::max(n, 1));
+  InstallPoolLocked(std::max(n, 1));
 }
 
 int ComputeThreads() { return ComputePool::Default().threads(); }

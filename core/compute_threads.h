@@ -7,9 +7,13 @@
 namespace bnmlp {
 
 // Sizes the engine's compute pool (core/compute_pool.h) to n threads, the
-// caller included; n < 1 means 1. The default is one per core. Call at
-// startup, before any training or inference runs: replacing the pool while
-// it works is undefined.
+// caller included; n < 1 means 1. The default is one per core.
+//
+// Contract: call once at startup, before any training or inference runs and
+// before constructing anything that holds the pool (TrainingPass, Optimizer,
+// InferenceModel, ...): they take ComputePool::Default() once at
+// construction, so objects built earlier keep using the pool that was the
+// default then (it is kept alive, never destroyed).
 void SetComputeThreads(int n);
 int ComputeThreads();
 

@@ -4,7 +4,7 @@
 
 #include <cstdint>
 
-#include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
 #include "core/matrix.h"
@@ -25,15 +25,55 @@ struct Dataset {
   bool empty() const { return x.cols() == 0; }
 };
 
-// OK if `data` fits `config`: x has layer_sizes.front() rows and N >= 1
-// columns, all finite; classification has N labels in [0, outputs) and no
-// targets; regression has finite (outputs x N) targets and no labels.
-// Otherwise INVALID_ARGUMENT naming the field (with `field_prefix`, e.g.
-// "validation_", before x/labels/targets), the offending index and what was
-// expected.
 template <typename T>
-absl::Status ValidateDataset(const ModelConfig& config, const Dataset<T>& data,
-                             absl::string_view field_prefix = "");
+class ValidatedDataset;
+
+// OK with the validated view if `data` fits `config`: x has
+// layer_sizes.front() rows and N >= 1 columns, all finite; classification
+// has N labels in [0, outputs) and no targets; regression has finite
+// (outputs x N) targets and no labels. Otherwise INVALID_ARGUMENT naming the
+// field (with `field_prefix`, e.g. "validation_", before x/labels/targets),
+// the offending index and what was expected; messages quote single values
+// only, never the data. One pass over the data.
+template <typename T>
+absl::StatusOr<ValidatedDataset<T>> ValidateDataset(
+    const ModelConfig& config, const Dataset<T>& data,
+    absl::string_view field_prefix = "");
+
+// A Dataset that passed ValidateDataset (the only way to make one): the
+// engine's entry points that take it (Train via TrainingInputs, Evaluate)
+// do not check its values again. Still a view: the data must outlive it and
+// stay unmodified. Copyable, not assignable (it holds Eigen maps).
+template <typename T>
+class ValidatedDataset {
+ public:
+  const Dataset<T>& data() const { return data_; }
+  int64_t size() const { return data_.size(); }
+
+  // True if it was validated for models of this shape: the same input and
+  // output sizes and task as `config` (what its checks depended on). O(1).
+  bool Fits(const ModelConfig& config) const {
+    return config.layer_sizes.front() == inputs_ &&
+           config.layer_sizes.back() == outputs_ && config.task == task_;
+  }
+
+ private:
+  template <typename U>
+  friend absl::StatusOr<ValidatedDataset<U>> ValidateDataset(const ModelConfig&,
+                                                             const Dataset<U>&,
+                                                             absl::string_view);
+
+  ValidatedDataset(const Dataset<T>& data, const ModelConfig& config)
+      : data_(data),
+        inputs_(config.layer_sizes.front()),
+        outputs_(config.layer_sizes.back()),
+        task_(config.task) {}
+
+  Dataset<T> data_;
+  int64_t inputs_;
+  int64_t outputs_;
+  Task task_;
+};
 
 }  // namespace bnmlp
 

@@ -2,44 +2,53 @@
 
 #include <algorithm>
 
+#include "common/status_macros.h"
 #include "core/loss.h"
-#include "core/predict.h"
 
 namespace bnmlp {
 namespace {
-// Samples per Predict call: bounds the activations' memory on large sets.
+// Samples per Predict call: bounds the logits' memory on large sets.
 constexpr int64_t kChunk = 1024;
 }  // namespace
 
 template <typename T>
 absl::StatusOr<Evaluation> Evaluate(const Model<T>& model,
                                     const Dataset<T>& data) {
-  if (absl::Status s = ValidateDataset(model.config(), data); !s.ok()) {
-    return s;
-  }
-  return EvaluateValidated(model, data);
+  BNMLP_ASSIGN_OR_RETURN(const ValidatedDataset<T> validated,
+                         ValidateDataset(model.config(), data));
+  PredictWorkspace<T> workspace;
+  return Evaluate(InferenceModel<T>::FromModel(model), validated, workspace);
 }
 
 template <typename T>
-Evaluation EvaluateValidated(const Model<T>& model, const Dataset<T>& data) {
+absl::StatusOr<Evaluation> Evaluate(const InferenceModel<T>& model,
+                                    const ValidatedDataset<T>& data,
+                                    PredictWorkspace<T>& workspace) {
+  if (!data.Fits(model.config())) {
+    return absl::InvalidArgumentError(
+        "the dataset was validated for a model of another shape or task");
+  }
+  const Dataset<T>& d = data.data();
   const bool classification = model.config().task == Task::kClassification;
   const int64_t n = data.size();
   Matrix<T> outputs(model.output_size(), std::min(n, kChunk));
+  PredictOptions options;
+  options.logits = true;  // the loss takes log-sum-exp of the logits
   double loss_sum = 0;
   int64_t correct = 0;
   for (int64_t begin = 0; begin < n; begin += kChunk) {
     const int64_t size = std::min(kChunk, n - begin);
-    ConstMatrixMap<T> x(data.x.col(begin).data(), data.x.rows(), size);
     MatrixMap<T> out(outputs.data(), outputs.rows(), size);
-    // Shapes match: ValidateDataset checked them against the model.
-    PredictLogits(model, x, out).IgnoreError();
+    BNMLP_RETURN_IF_ERROR(
+        Predict(model, PredictInput<T>::FromValidated(data, begin, size), out,
+                workspace, NeverStop, options));
     double mean_loss;
     if (classification) {
-      mean_loss = SoftmaxCrossEntropy<T>(out, data.labels.subspan(begin, size),
+      mean_loss = SoftmaxCrossEntropy<T>(out, d.labels.subspan(begin, size),
                                          nullptr, &correct);
     } else {
-      ConstMatrixMap<T> targets(data.targets.col(begin).data(),
-                                data.targets.rows(), size);
+      ConstMatrixMap<T> targets(d.targets.col(begin).data(), d.targets.rows(),
+                                size);
       mean_loss = MeanSquaredError<T>(AsConst(out), targets, nullptr);
     }
     loss_sum += mean_loss * static_cast<double>(size);
@@ -53,13 +62,14 @@ Evaluation EvaluateValidated(const Model<T>& model, const Dataset<T>& data) {
   return result;
 }
 
-template Evaluation EvaluateValidated<float>(const Model<float>&,
-                                             const Dataset<float>&);
-template Evaluation EvaluateValidated<double>(const Model<double>&,
-                                              const Dataset<double>&);
-template absl::StatusOr<Evaluation> Evaluate<float>(const Model<float>&,
-                                                    const Dataset<float>&);
-template absl::StatusOr<Evaluation> Evaluate<double>(const Model<double>&,
-                                                     const Dataset<double>&);
+#define BNMLP_INSTANTIATE(T)                                                  \
+  template absl::StatusOr<Evaluation> Evaluate<T>(const Model<T>&,            \
+                                                  const Dataset<T>&);         \
+  template absl::StatusOr<Evaluation> Evaluate<T>(const InferenceModel<T>&,   \
+                                                  const ValidatedDataset<T>&, \
+                                                  PredictWorkspace<T>&);
+BNMLP_INSTANTIATE(float)
+BNMLP_INSTANTIATE(double)
+#undef BNMLP_INSTANTIATE
 
 }  // namespace bnmlp

@@ -6,6 +6,7 @@
 
 #include "absl/status/statusor.h"
 #include "core/dataset.h"
+#include "core/inference_model.h"
 #include "core/model.h"
 
 namespace bnmlp {
@@ -16,16 +17,22 @@ struct Evaluation {
   int64_t samples = 0;
 };
 
-// Runs Predict over `data` in chunks (bounded memory) with the running
-// statistics. `data` must satisfy ValidateDataset (INVALID_ARGUMENT if not).
+// Validates `data` (ValidateDataset: INVALID_ARGUMENT naming the field if it
+// does not fit the model), folds the model (InferenceModel::FromModel) and
+// evaluates it with the running statistics.
 template <typename T>
 absl::StatusOr<Evaluation> Evaluate(const Model<T>& model,
                                     const Dataset<T>& data);
 
-// Evaluate without re-checking `data`, which the caller has already passed
-// through ValidateDataset (the trainer's validation set, every epoch).
+// Evaluates an already folded model on already validated data, without
+// checking any value again (the trainer's validation set, every epoch):
+// the folded Predict over chunks of samples (bounded memory), then the loss.
+// INVALID_ARGUMENT only if `data` was validated for another model shape
+// (ValidatedDataset::Fits, O(1)). `workspace` as for Predict.
 template <typename T>
-Evaluation EvaluateValidated(const Model<T>& model, const Dataset<T>& data);
+absl::StatusOr<Evaluation> Evaluate(const InferenceModel<T>& model,
+                                    const ValidatedDataset<T>& data,
+                                    PredictWorkspace<T>& workspace);
 
 }  // namespace bnmlp
 

@@ -27,6 +27,10 @@ template <typename T>
 using VectorMap = Eigen::Map<Vector<T>>;
 template <typename T>
 using ConstVectorMap = Eigen::Map<const Vector<T>>;
+// A block of a column-major matrix: contiguous columns of `rows` entries,
+// `outer stride` apart (e.g. some rows of a batch).
+template <typename T>
+using StridedMatrixMap = Eigen::Map<Matrix<T>, 0, Eigen::OuterStride<>>;
 
 // A read-only view of the same memory (Eigen has no implicit conversion).
 template <typename T>

@@ -3,6 +3,9 @@
 #include <cmath>
 #include <random>
 
+#include "common/status_macros.h"
+#include "core/layer_layout.h"
+
 namespace bnmlp {
 namespace {
 
@@ -19,23 +22,18 @@ RowMajorMatrix<double> HeNormal(int64_t out, int64_t in, std::mt19937_64& rng) {
 
 template <typename T>
 absl::StatusOr<Model<T>> Model<T>::Create(const ModelConfig& config) {
-  if (absl::Status s = ValidateModelConfig(config); !s.ok()) return s;
+  BNMLP_RETURN_IF_ERROR(ValidateModelConfig(config));
   Model<T> model;
   model.config_ = config;
-  const std::vector<int64_t>& sizes = config.layer_sizes;
-  const int num_layers = static_cast<int>(sizes.size()) - 1;
-  model.layers_.resize(num_layers);
+  model.layers_.resize(NumLayers(config.layer_sizes));
   std::mt19937_64 rng(config.seed);
-  for (int l = 0; l < num_layers; ++l) {
-    const int64_t in = sizes[l];
-    const int64_t out = sizes[l + 1];
-    const bool output_layer = l + 1 == num_layers;
+  for (int l = 0; l < model.num_layers(); ++l) {
+    const LayerLayout layout = LayoutOf(config, l);
+    const int64_t out = layout.outputs;
     LayerParameters<T>& layer = model.layers_[l];
-    layer.weight = HeNormal(out, in, rng).cast<T>();
-    if (output_layer || config.normalization != Normalization::kPreActivation) {
-      layer.bias = Vector<T>::Zero(out);
-    }
-    if (!output_layer && config.normalization != Normalization::kNone) {
+    layer.weight = HeNormal(out, layout.inputs, rng).cast<T>();
+    if (layout.has_bias) layer.bias = Vector<T>::Zero(out);
+    if (layout.has_batch_norm) {
       layer.gamma = Vector<T>::Ones(out);
       layer.beta = Vector<T>::Zero(out);
       layer.running_mean = Vector<T>::Zero(out);

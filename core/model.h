@@ -12,8 +12,9 @@
 namespace bnmlp {
 
 // One Linear layer and the BatchNorm that may follow it. Absent parts are
-// empty (size 0): pre-activation layers have no bias (BatchNorm's beta takes
-// its role); the output layer and Normalization::kNone have no BatchNorm.
+// empty (size 0), as core/layer_layout.h says: pre-activation layers have no
+// bias (BatchNorm's beta takes its role); the output layer and
+// Normalization::kNone have no BatchNorm.
 template <typename T>
 struct LayerParameters {
   RowMajorMatrix<T> weight;  // [out, in]
@@ -25,6 +26,16 @@ struct LayerParameters {
 
   bool has_bias() const { return bias.size() > 0; }
   bool has_batch_norm() const { return gamma.size() > 0; }
+};
+
+// Gradients of the loss, shaped like the LayerParameters they belong to
+// (absent parts empty).
+template <typename T>
+struct LayerGradients {
+  RowMajorMatrix<T> weight;
+  Vector<T> bias;
+  Vector<T> gamma;
+  Vector<T> beta;
 };
 
 // A value type: copying a Model copies every parameter. Not internally

@@ -1,9 +1,11 @@
 #include "core/model_config.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
 #include "absl/strings/str_cat.h"
+#include "core/layer_layout.h"
 
 namespace bnmlp {
 namespace {
@@ -60,17 +62,13 @@ absl::string_view ActivationName(Activation activation) {
 int64_t CountParameters(const std::vector<int64_t>& layer_sizes,
                         Normalization normalization) {
   int64_t total = 0;
-  for (size_t i = 1; i < layer_sizes.size(); ++i) {
-    const int64_t in = std::max<int64_t>(layer_sizes[i - 1], 0);
-    const int64_t out = std::max<int64_t>(layer_sizes[i], 0);
-    const bool output_layer = i + 1 == layer_sizes.size();
-    int64_t per_unit = 0;  // biases, gammas, betas per output unit
-    if (output_layer || normalization != Normalization::kPreActivation) {
-      per_unit += 1;  // bias
-    }
-    if (!output_layer && normalization != Normalization::kNone) {
-      per_unit += 2;  // gamma, beta
-    }
+  for (int l = 0; l < NumLayers(layer_sizes); ++l) {
+    const LayerLayout layout = LayoutOf(layer_sizes, normalization, l);
+    const int64_t in = std::max<int64_t>(layout.inputs, 0);
+    const int64_t out = std::max<int64_t>(layout.outputs, 0);
+    // Biases, gammas and betas: one each per output unit.
+    const int64_t per_unit =
+        (layout.has_bias ? 1 : 0) + (layout.has_batch_norm ? 2 : 0);
     total = SaturatingAdd(total, SaturatingMul(out, in));
     total = SaturatingAdd(total, SaturatingMul(out, per_unit));
   }

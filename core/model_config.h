@@ -7,6 +7,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
+#include "common/api_defaults.h"
 
 namespace bnmlp {
 
@@ -25,16 +26,17 @@ absl::string_view TaskName(Task task);
 absl::string_view NormalizationName(Normalization normalization);
 absl::string_view ActivationName(Activation activation);
 
+// Defaults are the API's (common/api_defaults.h).
 struct ModelConfig {
   // [inputs, hidden_1, ..., hidden_k, outputs].
   std::vector<int64_t> layer_sizes;
   Task task = Task::kClassification;
   Normalization normalization = Normalization::kPreActivation;
   Activation activation = Activation::kRelu;
-  double batch_norm_momentum = 0.1;
-  double batch_norm_epsilon = 1e-5;
+  double batch_norm_momentum = api_defaults::kBatchNormMomentum;
+  double batch_norm_epsilon = api_defaults::kBatchNormEpsilon;
   // Seed of the He (Kaiming normal) initialization.
-  uint64_t seed = 0;
+  uint64_t seed = api_defaults::kSeed;
 };
 
 // The largest parameter count the engine accepts at all (8 GiB of float
@@ -45,7 +47,8 @@ inline constexpr int64_t kMaxParameterCount = int64_t{1} << 31;
 inline constexpr int64_t kMaxLayers = 1000;
 
 // Trainable parameters (weights, biases, gammas, betas) of `layer_sizes`
-// under `normalization`. Never overflows: entries that are not positive count
+// under `normalization` (core/layer_layout.h says which layer has which).
+// Never overflows: entries that are not positive count
 // as zero, and the result saturates at INT64_MAX.
 int64_t CountParameters(const std::vector<int64_t>& layer_sizes,
                         Normalization normalization);

@@ -4,7 +4,7 @@
 #include <tuple>
 
 #include "absl/strings/str_cat.h"
-#include "core/compute_pool.h"
+#include "common/status_macros.h"
 
 namespace bnmlp {
 namespace {
@@ -23,21 +23,18 @@ absl::Status CheckRange(absl::string_view field, double value, double low,
 
 absl::Status ValidateOptimizerOptions(const OptimizerOptions& o) {
   constexpr double kInf = HUGE_VAL;
-  const absl::Status checks[] = {
-      CheckRange("learning_rate", o.learning_rate, 0, false, kInf, false),
-      CheckRange("weight_decay", o.weight_decay, 0, true, kInf, false),
-      CheckRange("adam_beta1", o.adam_beta1, 0, true, 1, false),
-      CheckRange("adam_beta2", o.adam_beta2, 0, true, 1, false),
-      CheckRange("adam_epsilon", o.adam_epsilon, 0, false, kInf, false),
-  };
-  for (const absl::Status& s : checks) {
-    if (!s.ok()) return s;
-  }
+  BNMLP_RETURN_IF_ERROR(
+      CheckRange("learning_rate", o.learning_rate, 0, false, kInf, false));
+  BNMLP_RETURN_IF_ERROR(
+      CheckRange("weight_decay", o.weight_decay, 0, true, kInf, false));
+  BNMLP_RETURN_IF_ERROR(
+      CheckRange("adam_beta1", o.adam_beta1, 0, true, 1, false));
+  BNMLP_RETURN_IF_ERROR(
+      CheckRange("adam_beta2", o.adam_beta2, 0, true, 1, false));
+  BNMLP_RETURN_IF_ERROR(
+      CheckRange("adam_epsilon", o.adam_epsilon, 0, false, kInf, false));
   if (o.kind != OptimizerKind::kSgd) return absl::OkStatus();
-  if (absl::Status s = CheckRange("momentum", o.momentum, 0, true, 1, false);
-      !s.ok()) {
-    return s;
-  }
+  BNMLP_RETURN_IF_ERROR(CheckRange("momentum", o.momentum, 0, true, 1, false));
   if (o.nesterov && o.momentum == 0) {
     return absl::InvalidArgumentError(
         "nesterov requires momentum > 0 (as in torch.optim.SGD)");
@@ -46,8 +43,9 @@ absl::Status ValidateOptimizerOptions(const OptimizerOptions& o) {
 }
 
 template <typename T>
-Optimizer<T>::Optimizer(const OptimizerOptions& options, const Model<T>& model)
-    : options_(options) {
+Optimizer<T>::Optimizer(const OptimizerOptions& options, const Model<T>& model,
+                        ComputePool& pool)
+    : options_(options), pool_(pool) {
   const bool adam = options.kind == OptimizerKind::kAdam;
   for (const LayerParameters<T>& p : model.layers()) {
     // Same slot order as Step: weight, bias, gamma, beta; absent parameters
@@ -121,9 +119,8 @@ void Optimizer<T>::Step(const std::vector<LayerGradients<T>>& gradients,
   ++steps_;
   // Every chunk updates its share of every tensor: the work is one pass
   // over memory, so it splits evenly by size.
-  ComputePool& pool = ComputePool::Default();
-  const int chunks = pool.threads();
-  pool.ParallelFor(chunks, [&](int chunk) {
+  const int chunks = pool_.threads();
+  pool_.ParallelFor(chunks, [&](int chunk) {
     size_t slot = 0;
     for (size_t l = 0; l < gradients.size(); ++l) {
       const LayerGradients<T>& g = gradients[l];

@@ -6,24 +6,27 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "common/api_defaults.h"
+#include "core/compute_pool.h"
 #include "core/model.h"
-#include "core/training_pass.h"
 
 namespace bnmlp {
 
 enum class OptimizerKind { kSgd, kAdam };
 
+// Defaults are the API's (common/api_defaults.h) for the default optimizer,
+// SGD; a caller choosing Adam sets api_defaults::kAdamLearningRate itself.
 struct OptimizerOptions {
   OptimizerKind kind = OptimizerKind::kSgd;
-  double learning_rate = 0.05;
+  double learning_rate = api_defaults::kSgdLearningRate;
   // SGD: v = momentum v + g (v = g on the first step); dampening 0.
   // Ignored by Adam.
-  double momentum = 0.9;
+  double momentum = api_defaults::kSgdMomentum;
   // SGD: step along g + momentum v instead of v.
   bool nesterov = false;
   // L2 penalty: g += weight_decay * W, on weights only (never bias, gamma,
   // beta), for both optimizers (torch.optim's weight_decay, not AdamW).
-  double weight_decay = 0;
+  double weight_decay = api_defaults::kWeightDecay;
   double adam_beta1 = 0.9;
   double adam_beta2 = 0.999;
   double adam_epsilon = 1e-8;  // added outside the square root
@@ -40,10 +43,12 @@ class Optimizer {
  public:
   // `options` must satisfy ValidateOptimizerOptions; `model` gives the
   // parameter shapes (Step must be called with a model of the same shapes).
-  Optimizer(const OptimizerOptions& options, const Model<T>& model);
+  // `pool` must outlive the optimizer.
+  Optimizer(const OptimizerOptions& options, const Model<T>& model,
+            ComputePool& pool = ComputePool::Default());
 
   // Applies one update of `gradients` (from TrainingPass) to `model`,
-  // spread over the compute pool. Allocation-free.
+  // spread over the optimizer's compute pool. Allocation-free.
   void Step(const std::vector<LayerGradients<T>>& gradients, Model<T>* model);
 
   int64_t steps() const { return steps_; }
@@ -62,6 +67,7 @@ class Optimizer {
               Slot& slot);
 
   OptimizerOptions options_;
+  ComputePool& pool_;
   int64_t steps_ = 0;
   std::vector<Slot> slots_;  // weight, bias, gamma, beta per layer
 };

@@ -15,10 +15,9 @@ namespace bnmlp {
 // output layer).
 inline constexpr double kMinParallelMacs = 1 << 20;
 
-// dst = lhs * rhs (no aliasing), split into one block per pool thread. Each
-// block is one single-threaded GEMM (OpenBLAS via EIGEN_USE_BLAS, or Eigen's
-// own), so the product never allocates. Which way to split (measured with
-// bench/step_breakdown, see bench/README.md):
+// How ParallelProduct splits dst (rows x cols) = lhs (rows x depth) *
+// rhs (depth x cols). Which way (measured with bench/step_breakdown, see
+// bench/README.md):
 //  - a row-major dst (the weight gradients) by rows: each thread writes the
 //    same contiguous half of the gradient that the optimizer step, split by
 //    memory, then reads and updates;
@@ -26,30 +25,65 @@ inline constexpr double kMinParallelMacs = 1 << 20;
 //    product W a: each thread then reads only its rows of the row-major W),
 //    else by columns. A block packs the whole of the operand it does not
 //    split, so splitting the larger one packs less.
-template <typename Dst, typename Lhs, typename Rhs>
+// chunks is 1 (run inline, no pool) below kMinParallelMacs or on a
+// one-thread pool.
+struct ProductPlan {
+  bool split_rows = false;
+  int chunks = 1;
+};
+inline ProductPlan PlanProduct(Eigen::Index rows, Eigen::Index cols,
+                               Eigen::Index depth, bool dst_row_major,
+                               int threads) {
+  ProductPlan plan;
+  plan.split_rows = dst_row_major || rows * depth > depth * cols;
+  const Eigen::Index outer = plan.split_rows ? rows : cols;
+  const double macs = static_cast<double>(rows) * static_cast<double>(cols) *
+                      static_cast<double>(depth);
+  plan.chunks = macs < kMinParallelMacs
+                    ? 1
+                    : static_cast<int>(std::min<Eigen::Index>(threads, outer));
+  return plan;
+}
+
+// An epilogue that does nothing (see ParallelProduct).
+struct NoEpilogue {
+  void operator()(Eigen::Index, Eigen::Index, Eigen::Index,
+                  Eigen::Index) const {}
+};
+
+// dst = lhs * rhs (no aliasing), split by PlanProduct into one block per
+// pool thread. Each block is one single-threaded GEMM (OpenBLAS via
+// EIGEN_USE_BLAS, or Eigen's own), so the product never allocates.
+//
+// Then epilogue(row, col, rows, cols) runs on the block of dst just written
+// (dst.block(row, col, rows, cols)), on the thread that wrote it, while the
+// block is still in that core's cache: an elementwise pass (bias,
+// activation) fused into the product instead of a separate trip through
+// memory. It must only touch its block.
+template <typename Dst, typename Lhs, typename Rhs,
+          typename Epilogue = NoEpilogue>
 void ParallelProduct(Dst&& dst, const Lhs& lhs, const Rhs& rhs,
-                     ComputePool& pool = ComputePool::Default()) {
-  const bool split_rows =
-      std::remove_reference_t<Dst>::IsRowMajor || lhs.size() > rhs.size();
-  const Eigen::Index outer = split_rows ? dst.rows() : dst.cols();
-  const double macs = static_cast<double>(dst.rows()) *
-                      static_cast<double>(dst.cols()) *
-                      static_cast<double>(lhs.cols());
-  const int chunks =
-      macs < kMinParallelMacs
-          ? 1
-          : static_cast<int>(std::min<Eigen::Index>(pool.threads(), outer));
-  if (chunks <= 1) {
+                     ComputePool& pool = ComputePool::Default(),
+                     Epilogue&& epilogue = NoEpilogue()) {
+  const ProductPlan plan =
+      PlanProduct(dst.rows(), dst.cols(), lhs.cols(),
+                  std::remove_reference_t<Dst>::IsRowMajor, pool.threads());
+  if (plan.chunks <= 1) {
     dst.noalias() = lhs * rhs;
+    epilogue(0, 0, dst.rows(), dst.cols());
     return;
   }
+  const int chunks = plan.chunks;
+  const Eigen::Index outer = plan.split_rows ? dst.rows() : dst.cols();
   pool.ParallelFor(chunks, [&](int chunk) {
     const Eigen::Index begin = outer * chunk / chunks;
     const Eigen::Index size = outer * (chunk + 1) / chunks - begin;
-    if (split_rows) {
+    if (plan.split_rows) {
       dst.middleRows(begin, size).noalias() = lhs.middleRows(begin, size) * rhs;
+      epilogue(begin, 0, size, dst.cols());
     } else {
       dst.middleCols(begin, size).noalias() = lhs * rhs.middleCols(begin, size);
+      epilogue(0, begin, dst.rows(), size);
     }
   });
 }

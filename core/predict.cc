@@ -1,10 +1,12 @@
 #include "core/predict.h"
 
 #include <algorithm>
+#include <memory>
 
 #include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
 #include "core/activation.h"
-#include "core/batch_norm.h"
+#include "core/hidden_block.h"
 #include "core/loss.h"
 #include "core/parallel_product.h"
 
@@ -27,30 +29,20 @@ absl::Status CheckShapes(const Model<T>& model, ConstMatrixMap<T> x,
   return absl::OkStatus();
 }
 
-// One hidden layer in evaluation mode, in place on z = W a_prev.
+// z = the hidden layer's evaluation form applied in place to z = W a_prev:
+// out_scale g(in_scale z + in_shift) + out_shift.
 template <typename T>
-void HiddenLayerEval(const ModelConfig& config, const LayerParameters<T>& p,
-                     MatrixMap<T> z) {
-  const Activation g = config.activation;
-  const T eps = static_cast<T>(config.batch_norm_epsilon);
-  Vector<T> scale, shift;
-  switch (config.normalization) {
-    case Normalization::kPreActivation:
-      EvalScaleShift(p.gamma, p.beta, p.running_mean, p.running_var, eps, scale,
-                     shift);
-      AffineActivation<T>(g, scale.data(), shift.data(), AsConst(z), z);
-      return;
-    case Normalization::kPostActivation:
-      EvalScaleShift(p.gamma, p.beta, p.running_mean, p.running_var, eps, scale,
-                     shift);
-      AffineActivation<T>(g, nullptr, p.bias.data(), AsConst(z), z);
-      AffineActivation<T>(Activation::kIdentity, scale.data(), shift.data(),
-                          AsConst(z), z);
-      return;
-    case Normalization::kNone:
-      AffineActivation<T>(g, nullptr, p.bias.data(), AsConst(z), z);
-      return;
-  }
+void HiddenLayerEval(Activation g, const EvalAffine& e, MatrixMap<T> z) {
+  const Vector<T> in_scale = e.in_scale.cast<T>();
+  const Vector<T> in_shift = e.in_shift.cast<T>();
+  AffineActivation<T>(g, in_scale.size() > 0 ? in_scale.data() : nullptr,
+                      in_shift.size() > 0 ? in_shift.data() : nullptr,
+                      AsConst(z), z);
+  if (e.out_scale.size() == 0) return;
+  const Vector<T> out_scale = e.out_scale.cast<T>();
+  const Vector<T> out_shift = e.out_shift.cast<T>();
+  AffineActivation<T>(Activation::kIdentity, out_scale.data(), out_shift.data(),
+                      AsConst(z), z);
 }
 
 }  // namespace
@@ -58,7 +50,7 @@ void HiddenLayerEval(const ModelConfig& config, const LayerParameters<T>& p,
 template <typename T>
 absl::Status PredictLogits(const Model<T>& model, ConstMatrixMap<T> x,
                            MatrixMap<T> logits) {
-  if (absl::Status s = CheckShapes(model, x, logits); !s.ok()) return s;
+  BNMLP_RETURN_IF_ERROR(CheckShapes(model, x, logits));
   const Eigen::Index n = x.cols();
   if (n == 0) return absl::OkStatus();
   Eigen::Index widest = 0;
@@ -73,7 +65,9 @@ absl::Status PredictLogits(const Model<T>& model, ConstMatrixMap<T> x,
     const LayerParameters<T>& p = model.layer(l);
     MatrixMap<T> z(buffers[l % 2].data(), p.weight.rows(), n);
     ParallelProduct(z, p.weight, ConstMatrixMap<T>(in_data, in_rows, n));
-    HiddenLayerEval(model.config(), p, z);
+    const std::unique_ptr<HiddenBlock<T>> block =
+        HiddenBlock<T>::Create(model.config(), l);
+    HiddenLayerEval(model.config().activation, block->Eval(p), z);
     in_data = z.data();
     in_rows = z.rows();
   }
@@ -86,7 +80,7 @@ absl::Status PredictLogits(const Model<T>& model, ConstMatrixMap<T> x,
 template <typename T>
 absl::Status Predict(const Model<T>& model, ConstMatrixMap<T> x,
                      MatrixMap<T> outputs) {
-  if (absl::Status s = PredictLogits(model, x, outputs); !s.ok()) return s;
+  BNMLP_RETURN_IF_ERROR(PredictLogits(model, x, outputs));
   if (model.config().task == Task::kClassification) Softmax(outputs);
   return absl::OkStatus();
 }

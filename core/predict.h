@@ -1,6 +1,10 @@
-// Evaluation-mode inference: BatchNorm normalizes with the running
-// statistics, so any batch size (including one sample) gives the same answer
-// per sample.
+// Evaluation-mode inference on a Model, unfolded: the reference path.
+// BatchNorm normalizes with the running statistics, so any batch size
+// (including one sample) gives the same answer per sample.
+//
+// Serving uses the folded, allocation-free Predict on an InferenceModel
+// (core/inference_model.h); this one recomputes every layer's evaluation
+// form and allocates per call, and is what the fold is tested against.
 #ifndef BNMLP_CORE_PREDICT_H_
 #define BNMLP_CORE_PREDICT_H_
 
@@ -16,13 +20,13 @@ namespace bnmlp {
 // Writes the model's outputs for the samples in `x` (inputs x N) into
 // `outputs` (outputs x N, caller-allocated): class probabilities (softmax)
 // for classification, values for regression. INVALID_ARGUMENT if the shapes
-// disagree with the model. Safe to call concurrently on one const model.
+// disagree with the model. Values are not checked. Safe to call concurrently
+// on one const model.
 template <typename T>
 absl::Status Predict(const Model<T>& model, ConstMatrixMap<T> x,
                      MatrixMap<T> outputs);
 
-// Like Predict, but classification outputs stay logits (pre-softmax), for
-// losses computed with log-sum-exp.
+// Like Predict, but classification outputs stay logits (pre-softmax).
 template <typename T>
 absl::Status PredictLogits(const Model<T>& model, ConstMatrixMap<T> x,
                            MatrixMap<T> logits);

@@ -6,9 +6,11 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
 #include "core/batch_schedule.h"
 #include "core/compute_pool.h"
 #include "core/evaluate.h"
+#include "core/inference_model.h"
 #include "core/training_pass.h"
 
 namespace bnmlp {
@@ -21,12 +23,13 @@ double SecondsSince(Clock::time_point start) {
 }
 
 // Copies the samples of one batch, in shuffled order, into contiguous
-// buffers sized once for the largest batch.
+// buffers sized once for the largest batch, spread over `pool`.
 template <typename T>
 class BatchGatherer {
  public:
-  BatchGatherer(const Dataset<T>& data, int64_t capacity)
+  BatchGatherer(const Dataset<T>& data, int64_t capacity, ComputePool& pool)
       : data_(data),
+        pool_(pool),
         x_(data.x.rows(), capacity),
         labels_(data.labels.empty() ? 0 : capacity),
         targets_(data.targets.rows(), data.targets.size() > 0 ? capacity : 0) {}
@@ -35,9 +38,8 @@ class BatchGatherer {
   std::pair<ConstMatrixMap<T>, BatchTargets<T>> Gather(
       const std::vector<int64_t>& order, int64_t begin, int64_t end) {
     const int64_t size = end - begin;
-    ComputePool& pool = ComputePool::Default();
-    const int chunks = pool.threads();
-    pool.ParallelFor(chunks, [&](int chunk) {
+    const int chunks = pool_.threads();
+    pool_.ParallelFor(chunks, [&](int chunk) {
       for (int64_t k = size * chunk / chunks; k < size * (chunk + 1) / chunks;
            ++k) {
         const int64_t sample = order[begin + k];
@@ -55,6 +57,7 @@ class BatchGatherer {
 
  private:
   const Dataset<T>& data_;
+  ComputePool& pool_;
   Matrix<T> x_;
   std::vector<int32_t> labels_;
   Matrix<T> targets_;
@@ -82,43 +85,52 @@ absl::Status ValidateTrainOptions(const TrainOptions& options) {
 }
 
 template <typename T>
-absl::Status ValidateTrainInputs(const ModelConfig& config,
-                                 const Dataset<T>& train,
-                                 const NonDeduced<Dataset<T>>* validation,
-                                 const TrainOptions& options) {
-  if (absl::Status s = ValidateTrainOptions(options); !s.ok()) return s;
-  if (absl::Status s = ValidateDataset(config, train); !s.ok()) return s;
+absl::StatusOr<TrainingInputs<T>> ValidateTrainInputs(
+    const ModelConfig& config, const Dataset<T>& train,
+    const NonDeduced<Dataset<T>>* validation, const TrainOptions& options) {
+  BNMLP_RETURN_IF_ERROR(ValidateTrainOptions(options));
+  BNMLP_ASSIGN_OR_RETURN(ValidatedDataset<T> validated_train,
+                         ValidateDataset(config, train));
   if (train.size() < 2) {
     return absl::InvalidArgumentError(
         "x has 1 sample; training needs at least 2 (BatchNorm's batch "
         "variance is undefined for one)");
   }
+  std::optional<ValidatedDataset<T>> validated_validation;
   if (validation != nullptr && !validation->empty()) {
-    return ValidateDataset(config, *validation, "validation_");
+    BNMLP_ASSIGN_OR_RETURN(ValidatedDataset<T> v,
+                           ValidateDataset(config, *validation, "validation_"));
+    validated_validation.emplace(std::move(v));
   }
-  return absl::OkStatus();
+  return TrainingInputs<T>(std::move(validated_train),
+                           std::move(validated_validation), options);
 }
 
 template <typename T>
-absl::StatusOr<TrainingProgress> Train(Model<T>* model, const Dataset<T>& train,
-                                       const NonDeduced<Dataset<T>>* validation,
-                                       const TrainOptions& options,
+absl::StatusOr<TrainingProgress> Train(Model<T>* model,
+                                       const TrainingInputs<T>& inputs,
                                        const TrainCallbacks<T>& callbacks) {
   const ModelConfig& config = model->config();
-  if (absl::Status s = ValidateTrainInputs(config, train, validation, options);
-      !s.ok()) {
-    return s;
+  if (!inputs.train().Fits(config)) {
+    return absl::InvalidArgumentError(
+        "the training inputs were validated for a model of another shape or "
+        "task");
   }
-  const bool has_validation = validation != nullptr && !validation->empty();
+  const Dataset<T>& train = inputs.train().data();
+  const ValidatedDataset<T>* validation = inputs.validation();
+  const TrainOptions& options = inputs.options();
+  const bool has_validation = validation != nullptr;
   const int64_t n = train.size();
 
+  ComputePool& pool = ComputePool::Default();
   const BatchSchedule schedule(n, options.batch_size);
-  TrainingPass<T> pass(config);
-  Optimizer<T> optimizer(options.optimizer, *model);
+  TrainingPass<T> pass(config, pool);
+  Optimizer<T> optimizer(options.optimizer, *model, pool);
   Shuffler shuffler(n, options.shuffle_seed);
   std::vector<int64_t> identity(n);
   std::iota(identity.begin(), identity.end(), int64_t{0});
-  BatchGatherer<T> gatherer(train, schedule.largest_batch());
+  BatchGatherer<T> gatherer(train, schedule.largest_batch(), pool);
+  PredictWorkspace<T> validation_workspace;
   const int64_t total_steps = schedule.num_batches() * options.epochs;
 
   TrainingProgress progress;
@@ -151,8 +163,8 @@ absl::StatusOr<TrainingProgress> Train(Model<T>* model, const Dataset<T>& train,
       if (callbacks.should_stop && callbacks.should_stop()) return cancelled();
       auto [x, targets] =
           gatherer.Gather(order, schedule.begin(b), schedule.end(b));
-      absl::StatusOr<BatchResult> step = pass.Run(*model, x, targets);
-      if (!step.ok()) return step.status();
+      BNMLP_ASSIGN_OR_RETURN(const BatchResult step,
+                             pass.Run(*model, x, targets));
       pass.UpdateRunningStatistics(model);
       if (options.schedule == LearningRateSchedule::kCosine) {
         const double t = static_cast<double>(optimizer.steps()) /
@@ -162,8 +174,8 @@ absl::StatusOr<TrainingProgress> Train(Model<T>* model, const Dataset<T>& train,
       }
       optimizer.Step(pass.gradients(), model);
 
-      loss_sum += step->loss * static_cast<double>(x.cols());
-      correct += step->correct;
+      loss_sum += step.loss * static_cast<double>(x.cols());
+      correct += step.correct;
       seen += x.cols();
       progress.loss = loss_sum / static_cast<double>(seen);
       progress.accuracy = config.task == Task::kClassification
@@ -178,7 +190,11 @@ absl::StatusOr<TrainingProgress> Train(Model<T>* model, const Dataset<T>& train,
       }
     }
     if (has_validation) {
-      const Evaluation eval = EvaluateValidated(*model, *validation);
+      // Folded once per epoch end; the data was validated once, up front.
+      BNMLP_ASSIGN_OR_RETURN(
+          const Evaluation eval,
+          Evaluate(InferenceModel<T>::FromModel(*model, pool), *validation,
+                   validation_workspace));
       progress.validation_loss = eval.loss;
       progress.validation_accuracy = eval.accuracy;
     }
@@ -188,19 +204,14 @@ absl::StatusOr<TrainingProgress> Train(Model<T>* model, const Dataset<T>& train,
   return progress;
 }
 
-template absl::Status ValidateTrainInputs<float>(const ModelConfig&,
-                                                 const Dataset<float>&,
-                                                 const Dataset<float>*,
-                                                 const TrainOptions&);
-template absl::Status ValidateTrainInputs<double>(const ModelConfig&,
-                                                  const Dataset<double>&,
-                                                  const Dataset<double>*,
-                                                  const TrainOptions&);
-template absl::StatusOr<TrainingProgress> Train<float>(
-    Model<float>*, const Dataset<float>&, const Dataset<float>*,
-    const TrainOptions&, const TrainCallbacks<float>&);
-template absl::StatusOr<TrainingProgress> Train<double>(
-    Model<double>*, const Dataset<double>&, const Dataset<double>*,
-    const TrainOptions&, const TrainCallbacks<double>&);
+#define BNMLP_INSTANTIATE(T)                                         \
+  template absl::StatusOr<TrainingInputs<T>> ValidateTrainInputs<T>( \
+      const ModelConfig&, const Dataset<T>&, const Dataset<T>*,      \
+      const TrainOptions&);                                          \
+  template absl::StatusOr<TrainingProgress> Train<T>(                \
+      Model<T>*, const TrainingInputs<T>&, const TrainCallbacks<T>&);
+BNMLP_INSTANTIATE(float)
+BNMLP_INSTANTIATE(double)
+#undef BNMLP_INSTANTIATE
 
 }  // namespace bnmlp

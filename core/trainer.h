@@ -5,10 +5,12 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <type_traits>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "common/api_defaults.h"
 #include "core/dataset.h"
 #include "core/model.h"
 #include "core/optimizer.h"
@@ -17,7 +19,8 @@ namespace bnmlp {
 
 inline constexpr int kMaxEpochs = 100000;
 
-// Lets Train(&model, data, nullptr, options) deduce T from the model alone.
+// Lets ValidateTrainInputs(config, data, nullptr, options) deduce T from the
+// training set alone.
 template <typename T>
 using NonDeduced = typename std::enable_if<true, T>::type;
 
@@ -29,13 +32,15 @@ enum class LearningRateSchedule {
   kCosine,
 };
 
+// Defaults are the API's (common/api_defaults.h).
 struct TrainOptions {
-  int epochs = 1;            // 1 .. kMaxEpochs
-  int64_t batch_size = 128;  // >= 2; >= N trains on the whole set at once
+  int epochs = api_defaults::kEpochs;  // 1 .. kMaxEpochs
+  // >= 2; >= N trains on the whole set at once.
+  int64_t batch_size = api_defaults::kBatchSize;
   OptimizerOptions optimizer;
   LearningRateSchedule schedule = LearningRateSchedule::kConstant;
   bool shuffle = true;
-  uint64_t shuffle_seed = 0;
+  uint64_t shuffle_seed = api_defaults::kShuffleSeed;
   // Per-batch progress is reported at most this often (epoch ends always
   // are); 0 reports every batch.
   double progress_interval_seconds = 0.5;
@@ -45,16 +50,52 @@ struct TrainOptions {
 // unless every option is in range.
 absl::Status ValidateTrainOptions(const TrainOptions& options);
 
-// Everything Train checks before it touches the model: the options, the
-// training set (at least 2 samples: BatchNorm's batch variance is undefined
-// for one) and the validation set (may be null), INVALID_ARGUMENT naming
-// the field otherwise. Callers that must not start work on bad input (e.g.
-// before claiming a model for training) call it first.
 template <typename T>
-absl::Status ValidateTrainInputs(const ModelConfig& config,
-                                 const Dataset<T>& train,
-                                 const NonDeduced<Dataset<T>>* validation,
-                                 const TrainOptions& options);
+class TrainingInputs;
+
+// Everything about a training request that can be wrong, checked once: the
+// options, the training set (at least 2 samples: BatchNorm's batch variance
+// is undefined for one) and the validation set (may be null or empty), in
+// one pass over the data. INVALID_ARGUMENT naming the field (epochs,
+// batch_size, learning_rate, x, labels, validation_x, ...) otherwise. The
+// result is what Train accepts; it views the datasets' memory, which must
+// outlive it. Callers that must not start work on bad input (e.g. before
+// claiming a model for training) call it first and nothing else.
+template <typename T>
+absl::StatusOr<TrainingInputs<T>> ValidateTrainInputs(
+    const ModelConfig& config, const Dataset<T>& train,
+    const NonDeduced<Dataset<T>>* validation, const TrainOptions& options);
+
+// The inputs of a training run, validated by ValidateTrainInputs (the only
+// way to make one): Train and the engine below it never check their values
+// again. Views, like ValidatedDataset: copyable, not assignable.
+template <typename T>
+class TrainingInputs {
+ public:
+  const ValidatedDataset<T>& train() const { return train_; }
+  // Null when there is no validation set (none given, or empty).
+  const ValidatedDataset<T>* validation() const {
+    return validation_.has_value() ? &*validation_ : nullptr;
+  }
+  const TrainOptions& options() const { return options_; }
+
+ private:
+  template <typename U>
+  friend absl::StatusOr<TrainingInputs<U>> ValidateTrainInputs(
+      const ModelConfig&, const Dataset<U>&, const NonDeduced<Dataset<U>>*,
+      const TrainOptions&);
+
+  TrainingInputs(ValidatedDataset<T> train,
+                 std::optional<ValidatedDataset<T>> validation,
+                 const TrainOptions& options)
+      : train_(std::move(train)),
+        validation_(std::move(validation)),
+        options_(options) {}
+
+  ValidatedDataset<T> train_;
+  std::optional<ValidatedDataset<T>> validation_;
+  TrainOptions options_;
+};
 
 struct TrainingProgress {
   int epoch = 0;  // 1-based
@@ -81,16 +122,17 @@ struct TrainCallbacks {
   std::function<bool()> should_stop;
 };
 
-// Trains `model` in place. `validation` may be null or empty. Inputs must
-// satisfy ValidateDataset / ValidateTrainOptions (checked first; the model is
-// untouched on INVALID_ARGUMENT). Returns the last epoch's progress on
+// Trains `model` in place on inputs that ValidateTrainInputs accepted for
+// a model of the same shape: the same input and output sizes and task
+// (checked in O(1); INVALID_ARGUMENT, with the model untouched, if not).
+// Nothing else is checked again. Returns the last epoch's progress on
 // success; CANCELLED if a callback asked to stop, in which case the model
 // holds the partial epoch's state (callers keep their own last snapshot).
-// Same model, data, options and seed give bit-identical results.
+// Same model, data, options and seed give bit-identical results. Products
+// run on ComputePool::Default() as it is when Train starts.
 template <typename T>
-absl::StatusOr<TrainingProgress> Train(Model<T>* model, const Dataset<T>& train,
-                                       const NonDeduced<Dataset<T>>* validation,
-                                       const TrainOptions& options,
+absl::StatusOr<TrainingProgress> Train(Model<T>* model,
+                                       const TrainingInputs<T>& inputs,
                                        const TrainCallbacks<T>& callbacks = {});
 
 }  // namespace bnmlp

@@ -3,25 +3,17 @@
 #define BNMLP_CORE_TRAINING_PASS_H_
 
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
-#include "core/batch_norm.h"
+#include "core/compute_pool.h"
+#include "core/hidden_block.h"
 #include "core/matrix.h"
 #include "core/model.h"
 
 namespace bnmlp {
-
-// Gradients of the loss, shaped like the LayerParameters they belong to
-// (absent parts empty).
-template <typename T>
-struct LayerGradients {
-  RowMajorMatrix<T> weight;
-  Vector<T> bias;
-  Vector<T> gamma;
-  Vector<T> beta;
-};
 
 // What a batch is trained towards: `labels` (N class indices) for
 // classification, `targets` (outputs x N) for regression.
@@ -43,17 +35,20 @@ struct BatchResult {
 //
 // Workspaces grow to the largest batch seen and are reused for any smaller
 // one, so the steady state performs no heap allocation. Not thread-safe; one
-// per trainer.
+// per trainer. Products run on the compute pool given at construction.
 template <typename T>
 class TrainingPass {
  public:
-  // `config` must satisfy ValidateModelConfig.
-  explicit TrainingPass(const ModelConfig& config);
+  // `config` must satisfy ValidateModelConfig. `pool` must outlive the pass.
+  explicit TrainingPass(const ModelConfig& config,
+                        ComputePool& pool = ComputePool::Default());
 
-  // x is (inputs x N) with N >= 2: the variance of one sample is undefined,
-  // so N = 1 is INVALID_ARGUMENT, as are shapes that disagree with the model
-  // and labels outside [0, classes). Values are not checked for NaN/Inf here
-  // (ValidateDataset does that once per dataset).
+  // x is (inputs x N). Checks only shapes, in O(1): N >= 2 (the variance of
+  // one sample is undefined), x's rows, and the size of labels or targets;
+  // INVALID_ARGUMENT otherwise. Label values and NaN/Inf are NOT checked:
+  // they come from data that passed ValidateDataset once (the trainer's
+  // ValidateTrainInputs); an out-of-range label is a programming error
+  // (asserted in debug builds). `model` must have the pass's config.
   absl::StatusOr<BatchResult> Run(const Model<T>& model, ConstMatrixMap<T> x,
                                   const BatchTargets<T>& targets,
                                   bool compute_input_gradient = false);
@@ -71,31 +66,27 @@ class TrainingPass {
   ConstMatrixMap<T> outputs() const;
 
  private:
-  // Per-layer forward caches and backward scratch, (width x capacity).
-  struct LayerWorkspace {
-    Matrix<T> z;       // W a_prev; in place: x_hat (pre) or g(z + b) (post)
-    Matrix<T> normed;  // post-activation only: BatchNorm's x_hat
-    Matrix<T> out;     // the layer's output (softmax for the output layer)
-    Matrix<T> grad;    // dL/d(out), turned in place into dL/dz
-    BatchNormTraining<T> batch_norm;
-  };
-
-  absl::Status CheckBatch(const Model<T>& model, ConstMatrixMap<T> x,
-                          const BatchTargets<T>& targets) const;
+  absl::Status CheckShapes(ConstMatrixMap<T> x,
+                           const BatchTargets<T>& targets) const;
   void Reserve(int64_t batch);
   MatrixMap<T> View(Matrix<T>& buffer) const {
     return MatrixMap<T>(buffer.data(), buffer.rows(), batch_);
   }
   ConstMatrixMap<T> LayerInput(int l, ConstMatrixMap<T> x) const;
-  void ForwardHidden(int l, const LayerParameters<T>& p, ConstMatrixMap<T> in);
+  // dL/d(output) of layer l, turned in place into dL/dz.
+  MatrixMap<T> LayerGradient(int l);
   BatchResult ForwardOutput(const LayerParameters<T>& p, ConstMatrixMap<T> in,
                             const BatchTargets<T>& targets);
   void BackwardLayer(int l, const LayerParameters<T>& p, ConstMatrixMap<T> in);
 
-  ModelConfig config_;
+  const ModelConfig config_;
+  ComputePool& pool_;
   int64_t capacity_ = 0;  // columns allocated in every workspace matrix
   int64_t batch_ = 0;     // columns in use (the last Run's N)
-  std::vector<LayerWorkspace> layers_;
+  std::vector<std::unique_ptr<HiddenBlock<T>>> hidden_;
+  // The output layer's logits -> softmax / outputs, and its gradient.
+  Matrix<T> out_;
+  Matrix<T> out_grad_;
   std::vector<LayerGradients<T>> grads_;
   Matrix<T> grad_input_;
 };

@@ -83,6 +83,13 @@ absl::StatusOr<LearningRateSchedule> ScheduleFromProto(
              : LearningRateSchedule::kConstant;
 }
 
+absl::StatusOr<ModelFileFormat> FormatFromProto(int value,
+                                                absl::string_view field) {
+  BNMLP_RETURN_IF_ERROR(CheckDeclared(value, v1::Format_descriptor(), field));
+  return value == v1::FORMAT_ONNX ? ModelFileFormat::kOnnx
+                                  : ModelFileFormat::kBnmlp;
+}
+
 v1::Task TaskToProto(Task task) {
   return task == Task::kRegression ? v1::TASK_REGRESSION
                                    : v1::TASK_CLASSIFICATION;

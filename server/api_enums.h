@@ -10,12 +10,14 @@
 #include "core/model_config.h"
 #include "core/optimizer.h"
 #include "core/trainer.h"
+#include "server/model_files.h"
 #include "server/model_registry.h"
 
 namespace bnmlp {
 
 // Request enums: *_UNSPECIFIED means the default the .proto documents
-// (classification, pre-activation, ReLU, SGD, constant schedule). A number
+// (classification, pre-activation, ReLU, SGD, constant schedule, the
+// native file format). A number
 // the enum does not declare is INVALID_ARGUMENT naming `field` and listing
 // the accepted names.
 absl::StatusOr<Task> TaskFromProto(int value, absl::string_view field);
@@ -27,6 +29,9 @@ absl::StatusOr<OptimizerKind> OptimizerFromProto(int value,
                                                  absl::string_view field);
 absl::StatusOr<LearningRateSchedule> ScheduleFromProto(int value,
                                                        absl::string_view field);
+// FORMAT_UNSPECIFIED means FORMAT_BNMLP.
+absl::StatusOr<ModelFileFormat> FormatFromProto(int value,
+                                                absl::string_view field);
 
 // Response enums: never *_UNSPECIFIED.
 v1::Task TaskToProto(Task task);

@@ -77,7 +77,8 @@ BnmlpServer::BnmlpServer(const ServerOptions& options)
       service_(&registry_,
                ServiceOptions{absl::ToDoubleSeconds(options.progress_interval),
                               options.max_message_bytes,
-                              options.max_concurrent_predicts}) {}
+                              options.max_concurrent_predicts,
+                              options.native_format}) {}
 
 absl::StatusOr<std::unique_ptr<BnmlpServer>> BnmlpServer::Start(
     const ServerOptions& options) {

@@ -30,6 +30,8 @@ struct ServerOptions {
   // (ServiceOptions::max_concurrent_predicts).
   int max_concurrent_predicts = 1;
   RegistryLimits limits;
+  // FORMAT_BNMLP files (ServiceOptions::native_format); null: UNIMPLEMENTED.
+  std::shared_ptr<NativeModelFormat> native_format;
   // How often Train streams per-batch progress within an epoch.
   absl::Duration progress_interval = absl::Milliseconds(500);
 };

@@ -68,7 +68,10 @@ BnMlpServiceImpl::BnMlpServiceImpl(ModelRegistry* registry,
                                    ServiceOptions options)
     : registry_(registry),
       options_(options),
-      predict_slots_(options.max_concurrent_predicts) {}
+      predict_slots_(options.max_concurrent_predicts),
+      native_format_(options.native_format != nullptr
+                         ? options.native_format
+                         : UnimplementedNativeModelFormat()) {}
 
 grpc::Status BnMlpServiceImpl::CreateModel(
     grpc::ServerContext* /*context*/, const v1::CreateModelRequest* request,

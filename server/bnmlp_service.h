@@ -14,6 +14,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <memory>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -21,6 +22,7 @@
 #include "server/active_calls.h"
 #include "server/compute_slots.h"
 #include "server/model_registry.h"
+#include "server/native_model_format.h"
 
 namespace bnmlp {
 
@@ -36,6 +38,9 @@ struct ServiceOptions {
   // until one finishes, their deadline passes or the client cancels
   // (server/compute_slots.h).
   int max_concurrent_predicts = 1;
+  // FORMAT_BNMLP files for ExportModel and ImportModel: the model store's
+  // native format. Null: UnimplementedNativeModelFormat().
+  std::shared_ptr<NativeModelFormat> native_format;
 };
 
 // Thread-safe; every handler may run concurrently with every other. Each
@@ -66,6 +71,13 @@ class BnMlpServiceImpl final : public v1::BnMlpService::Service {
   grpc::Status DeleteModel(grpc::ServerContext* context,
                            const v1::DeleteModelRequest* request,
                            v1::DeleteModelResponse* response) override;
+  // In server/interchange_service.cc.
+  grpc::Status ExportModel(
+      grpc::ServerContext* context, const v1::ExportModelRequest* request,
+      grpc::ServerWriter<v1::ExportModelResponse>* writer) override;
+  grpc::Status ImportModel(grpc::ServerContext* context,
+                           grpc::ServerReader<v1::ImportModelRequest>* reader,
+                           v1::ImportModelResponse* response) override;
 
   // The handlers running right now (for graceful shutdown).
   const ActiveCalls& active_calls() const { return active_calls_; }
@@ -94,11 +106,28 @@ class BnMlpServiceImpl final : public v1::BnMlpService::Service {
                           v1::ModelInfo* response);
   absl::Status DoDeleteModel(const v1::DeleteModelRequest& request,
                              v1::DeleteModelResponse* response);
+  // ExportModel and ImportModel (server/interchange_service.cc).
+  absl::Status DoExportModel(
+      const v1::ExportModelRequest& request,
+      grpc::ServerWriter<v1::ExportModelResponse>& writer);
+  absl::StatusOr<ExportedModelFile> ExportOnnxFile(
+      const v1::ExportModelRequest& request);
+  // The version ExportModel asked for: 0 or the latest version. Pinned
+  // versions arrive with the model store (the registry will keep them).
+  absl::StatusOr<ModelSnapshot> SnapshotToExport(absl::string_view name,
+                                                 int64_t version);
+  absl::Status DoImportModel(grpc::ServerContext& context,
+                             grpc::ServerReader<v1::ImportModelRequest>& reader,
+                             v1::ImportModelResponse* response);
+  // Refuses an import before its chunks arrive: a bad or taken name, a bad
+  // format, a format this server cannot read.
+  absl::Status CheckImportHeader(const v1::ImportModelHeader& header) const;
 
   ModelRegistry* const registry_;
   const ServiceOptions options_;
   ActiveCalls active_calls_;
   ComputeSlots predict_slots_;
+  const std::shared_ptr<NativeModelFormat> native_format_;
   std::atomic<bool> stopping_{false};
 };
 

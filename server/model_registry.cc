@@ -10,6 +10,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "common/status_macros.h"
 
 namespace bnmlp {
 
@@ -101,6 +102,61 @@ std::string DescribeRunningTraining(const ModelEntry& entry)
       where);
 }
 
+absl::Status CheckVector(const Vector<float>& v, int64_t size, int layer,
+                         absl::string_view part) {
+  if (v.size() != size) {
+    return absl::InvalidArgumentError(absl::StrCat("layer ", layer, " ", part,
+                                                   ": expected ", size,
+                                                   " values, got ", v.size()));
+  }
+  if (!v.allFinite()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("layer ", layer, " ", part, ": expected finite values"));
+  }
+  return absl::OkStatus();
+}
+
+// The parameters have the shapes model.config() implies (as Model::Create
+// made them) and are finite.
+absl::Status ValidateParameters(const Model<float>& model) {
+  const ModelConfig& config = model.config();
+  const std::vector<int64_t>& sizes = config.layer_sizes;
+  if (model.num_layers() + 1 != static_cast<int>(sizes.size())) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "expected ", sizes.size() - 1, " layers, got ", model.num_layers()));
+  }
+  for (int l = 0; l < model.num_layers(); ++l) {
+    const LayerParameters<float>& p = model.layer(l);
+    const bool output = l + 1 == model.num_layers();
+    const int64_t out = sizes[l + 1];
+    if (p.weight.rows() != out || p.weight.cols() != sizes[l]) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "layer ", l + 1, " weight: expected shape [", out, ", ", sizes[l],
+          "], got [", p.weight.rows(), ", ", p.weight.cols(), "]"));
+    }
+    if (!p.weight.allFinite()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("layer ", l + 1, " weight: expected finite values"));
+    }
+    const bool bias =
+        output || config.normalization != Normalization::kPreActivation;
+    const bool bn = !output && config.normalization != Normalization::kNone;
+    BNMLP_RETURN_IF_ERROR(CheckVector(p.bias, bias ? out : 0, l + 1, "bias"));
+    const int64_t bn_size = bn ? out : 0;
+    BNMLP_RETURN_IF_ERROR(CheckVector(p.gamma, bn_size, l + 1, "gamma"));
+    BNMLP_RETURN_IF_ERROR(CheckVector(p.beta, bn_size, l + 1, "beta"));
+    BNMLP_RETURN_IF_ERROR(
+        CheckVector(p.running_mean, bn_size, l + 1, "running_mean"));
+    BNMLP_RETURN_IF_ERROR(
+        CheckVector(p.running_var, bn_size, l + 1, "running_var"));
+    if (bn && (p.running_var.array() < 0).any()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("layer ", l + 1, " running_var: expected values >= 0"));
+    }
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::Status ValidateModelName(absl::string_view name) {
@@ -147,35 +203,42 @@ absl::Status ModelRegistry::CheckRoomLocked(absl::string_view name) const {
   return absl::OkStatus();
 }
 
-absl::StatusOr<ModelStatus> ModelRegistry::Create(absl::string_view name,
-                                                  const ModelConfig& config) {
-  if (absl::Status status = ValidateModelName(name); !status.ok()) {
-    return status;
-  }
-  if (absl::Status status = ValidateModelConfig(config, limits_.max_parameters);
-      !status.ok()) {
-    return status;
-  }
-  // A cheap early answer before the allocation; checked again on insert,
-  // since another Create may have won meanwhile.
-  {
-    ReaderLock lock(&mu_);
-    if (absl::Status status = CheckRoomLocked(name); !status.ok()) {
-      return status;
-    }
-  }
-  absl::StatusOr<Model<float>> model = Model<float>::Create(config);
-  if (!model.ok()) return model.status();
+absl::Status ModelRegistry::CheckNewModel(absl::string_view name,
+                                          const ModelConfig& config) const {
+  BNMLP_RETURN_IF_ERROR(ValidateModelName(name));
+  BNMLP_RETURN_IF_ERROR(ValidateModelConfig(config, limits_.max_parameters));
+  // A cheap early answer before any allocation; checked again on insert,
+  // since another call may win meanwhile.
+  ReaderLock lock(&mu_);
+  return CheckRoomLocked(name);
+}
+
+absl::StatusOr<ModelStatus> ModelRegistry::AddEntry(absl::string_view name,
+                                                    Model<float> model) {
+  const ModelConfig config = model.config();
   auto entry = std::make_shared<ModelEntry>(
       std::string(name), config,
       CountParameters(config.layer_sizes, config.normalization),
-      ModelSnapshot{std::make_shared<const Model<float>>(*std::move(model)),
-                    1});
+      ModelSnapshot{std::make_shared<const Model<float>>(std::move(model)), 1});
   WriterLock lock(&mu_);
-  if (absl::Status status = CheckRoomLocked(name); !status.ok()) return status;
+  BNMLP_RETURN_IF_ERROR(CheckRoomLocked(name));
   models_.emplace(std::string(name), entry);
   ReaderLock entry_lock(&entry->mu);
   return entry->StatusLocked();
+}
+
+absl::StatusOr<ModelStatus> ModelRegistry::Create(absl::string_view name,
+                                                  const ModelConfig& config) {
+  BNMLP_RETURN_IF_ERROR(CheckNewModel(name, config));
+  BNMLP_ASSIGN_OR_RETURN(Model<float> model, Model<float>::Create(config));
+  return AddEntry(name, std::move(model));
+}
+
+absl::StatusOr<ModelStatus> ModelRegistry::Insert(absl::string_view name,
+                                                  Model<float> model) {
+  BNMLP_RETURN_IF_ERROR(CheckNewModel(name, model.config()));
+  BNMLP_RETURN_IF_ERROR(ValidateParameters(model));
+  return AddEntry(name, std::move(model));
 }
 
 absl::StatusOr<ModelSnapshot> ModelRegistry::GetSnapshot(

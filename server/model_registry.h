@@ -91,6 +91,14 @@ class ModelRegistry {
   // builds the seeded model and publishes it as version 1.
   absl::StatusOr<ModelStatus> Create(absl::string_view name,
                                      const ModelConfig& config);
+  // Registers `model` (e.g. imported from a file) under `name` as version 1,
+  // UNTRAINED (no Train on this server yet). Validates the name, the
+  // model's config against the limits (before anything else), and that its
+  // parameters have the shapes its config implies and are finite
+  // (INVALID_ARGUMENT naming the layer otherwise). Either the model is
+  // registered or nothing changes.
+  absl::StatusOr<ModelStatus> Insert(absl::string_view name,
+                                     Model<float> model);
   // The latest published version.
   absl::StatusOr<ModelSnapshot> GetSnapshot(absl::string_view name) const;
   absl::StatusOr<ModelStatus> GetStatus(absl::string_view name) const;
@@ -116,6 +124,14 @@ class ModelRegistry {
   // ALREADY_EXISTS or RESOURCE_EXHAUSTED unless `name` can be added.
   absl::Status CheckRoomLocked(absl::string_view name) const
       ABSL_SHARED_LOCKS_REQUIRED(mu_);
+  // Name and config checks shared by Create and Insert, with a cheap early
+  // room check before anything is allocated.
+  absl::Status CheckNewModel(absl::string_view name,
+                             const ModelConfig& config) const;
+  // Adds a validated model as version 1 (ALREADY_EXISTS or
+  // RESOURCE_EXHAUSTED if another call took the room meanwhile).
+  absl::StatusOr<ModelStatus> AddEntry(absl::string_view name,
+                                       Model<float> model);
 
   const RegistryLimits limits_;
   // Held only to look up, insert or erase map entries (and to read or set

@@ -10,6 +10,7 @@
 #include "client/cli/commands.h"
 #include "client/cli/exit_codes.h"
 #include "client/cli/flags.h"
+#include "client/cli/interchange_commands.h"
 #include "common/build_info.h"
 
 namespace bnmlp::cli {
@@ -86,6 +87,20 @@ std::vector<CommandSpec> Commands() {
        "Text: per layer, each tensor's shape, L2 norm, min and max.\n"
        "--json: every value (GetParametersResponse).",
        {"name"}},
+      {"export",
+       "Write a model to a file (ONNX, or bnmlp's native format).",
+       "The format comes from --format or the file's extension (.onnx,\n"
+       ".bnmlp). See docs/interchange.md.\n\n"
+       "Example:\n  bnmlp export --name fmnist --output fmnist.onnx "
+       "--fold_batch_norm",
+       {"name", "output", "format", "fold_batch_norm", "model_version"}},
+      {"import",
+       "Create a model from a file (ONNX, or bnmlp's native format).",
+       "Reads what torch.onnx.export writes for an nn.Sequential of Linear,\n"
+       "BatchNorm1d and ReLU/Tanh/Sigmoid/Identity, and bnmlp's own exports;\n"
+       "a final Softmax makes a classifier. See docs/interchange.md.\n\n"
+       "Example:\n  bnmlp import --name from_torch --file model.onnx",
+       {"name", "file", "format"}},
       {"list", "List the server's models.", "", {}},
       {"delete",
        "Delete a model (cancelling its training, if running).",
@@ -110,6 +125,8 @@ int Dispatch(const std::string& command, const CommandContext& context) {
   if (command == "predict") return RunPredict(context);
   if (command == "params") return RunParams(context);
   if (command == "list") return RunList(context);
+  if (command == "export") return RunExport(context);
+  if (command == "import") return RunImport(context);
   if (command == "delete") return RunDelete(context);
   // Unreachable: every command of Commands() but `version` (handled in
   // Main) is dispatched above.

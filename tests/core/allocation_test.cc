@@ -1,6 +1,6 @@
-// The steady-state training step performs no heap allocation: a counting
-// malloc (interposed for the whole process, so Eigen's and OpenBLAS's
-// allocations count too) sees none once the workspaces exist.
+// The steady-state training step and Predict perform no heap allocation: a
+// counting malloc (interposed for the whole process, so Eigen's and
+// OpenBLAS's allocations count too) sees none once the workspaces exist.
 //
 // Built only without sanitizers: ASan and TSan interpose malloc themselves.
 #include <malloc.h>
@@ -9,11 +9,14 @@
 #include <cstddef>
 #include <cstdlib>
 
+#include "core/compute_pool.h"
+#include "core/inference_model.h"
 #include "core/optimizer.h"
 #include "core/trainer.h"
 #include "core/training_pass.h"
 #include "gtest/gtest.h"
 #include "tests/core/test_data.h"
+#include "tests/core/validated_train.h"
 
 extern "C" {
 void* __libc_malloc(size_t);
@@ -132,11 +135,49 @@ TEST(AllocationTest, TrainAllocatesTheSameForOneEpochOrThree) {
     o.batch_size = 64;
     o.progress_interval_seconds = 1e9;  // no mid-epoch reports
     CountAllocations counter;
-    EXPECT_TRUE(Train(&model, data.View(), nullptr, o).ok());
+    EXPECT_TRUE(
+        testing::ValidateAndTrain(&model, data.View(), nullptr, o).ok());
     return counter.count();
   };
   allocations_for(1);  // warm-up: thread pools, lazy library state
   EXPECT_EQ(allocations_for(1), allocations_for(3));
+}
+
+// Predict with a warm workspace: validation, the folded layers (a batch of
+// one inline, a batch of 256 split over the compute pool, a batch of 700
+// in two chunks), softmax, and the should_stop polls.
+TEST(AllocationTest, PredictAllocatesNothingOnceTheWorkspaceIsWarm) {
+  ModelConfig config;
+  config.layer_sizes = {784, 256, 128, 10};
+  const Model<float> model = *Model<float>::Create(config);
+  ComputePool pool(2);
+  const InferenceModel<float> folded =
+      InferenceModel<float>::FromModel(model, pool);
+  ASSERT_FALSE(folded.UsesComputePool(1));
+  ASSERT_TRUE(folded.UsesComputePool(256));
+  const Matrix<float> x = Matrix<float>::Random(784, 700);
+  Matrix<float> out(10, 700);
+  PredictWorkspace<float> workspace;
+  int polls = 0;
+  auto predict = [&](int64_t n) {
+    absl::StatusOr<PredictInput<float>> input =
+        ValidatePredictInput(folded, ConstMatrixMap<float>(x.data(), 784, n));
+    ASSERT_TRUE(input.ok());
+    ASSERT_TRUE(Predict(folded, *input, MatrixMap<float>(out.data(), 10, n),
+                        workspace, [&] { return ++polls < 0; })
+                    .ok());
+  };
+  predict(700);  // sizes the workspace (and starts the pool's threads)
+  predict(1);
+  const int64_t pool_calls = pool.parallel_for_calls();
+  CountAllocations counter;
+  for (int i = 0; i < 10; ++i) {
+    predict(1);
+    predict(256);
+    predict(700);
+  }
+  EXPECT_EQ(counter.count(), 0);
+  EXPECT_GT(pool.parallel_for_calls(), pool_calls);  // the pool did run
 }
 
 }  // namespace

@@ -38,7 +38,9 @@ struct Data {
   }
 };
 
-void ExpectInvalid(const absl::Status& s, const std::string& message) {
+void ExpectInvalid(const absl::StatusOr<ValidatedDataset<float>>& result,
+                   const std::string& message) {
+  const absl::Status& s = result.status();
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << s;
   EXPECT_THAT(s.message(), HasSubstr(message));
 }
@@ -48,6 +50,28 @@ TEST(ValidateDatasetTest, AcceptsWellFormedData) {
   EXPECT_TRUE(
       ValidateDataset(Config(Task::kClassification), d.Classification()).ok());
   EXPECT_TRUE(ValidateDataset(Config(Task::kRegression), d.Regression()).ok());
+}
+
+TEST(ValidateDatasetTest, TheValidatedViewFitsModelsOfTheSameShapeOnly) {
+  Data d;
+  const ModelConfig cls = Config(Task::kClassification);
+  absl::StatusOr<ValidatedDataset<float>> v =
+      ValidateDataset(cls, d.Classification());
+  ASSERT_TRUE(v.ok()) << v.status();
+  EXPECT_EQ(v->size(), 4);
+  EXPECT_EQ(v->data().x.data(), d.x.data());  // a view, not a copy
+  ModelConfig other_hidden = cls;
+  other_hidden.layer_sizes = {3, 9, 5, 3};  // hidden sizes do not matter
+  EXPECT_TRUE(v->Fits(other_hidden));
+  ModelConfig more_classes = cls;
+  more_classes.layer_sizes.back() = 4;
+  EXPECT_FALSE(v->Fits(more_classes));
+  ModelConfig more_inputs = cls;
+  more_inputs.layer_sizes.front() = 4;
+  EXPECT_FALSE(v->Fits(more_inputs));
+  ModelConfig regression = cls;
+  regression.task = Task::kRegression;
+  EXPECT_FALSE(v->Fits(regression));
 }
 
 TEST(ValidateDatasetTest, NamesTheFieldIndexAndExpectation) {

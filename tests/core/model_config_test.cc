@@ -92,6 +92,16 @@ TEST(ValidateModelConfigTest, TooManyParametersIsResourceExhausted) {
   EXPECT_THAT(overflow.message(), HasSubstr("more than 9.2e18"));
 }
 
+TEST(ModelConfigTest, DefaultsAreTheApis) {
+  const ModelConfig c;
+  EXPECT_EQ(c.task, Task::kClassification);
+  EXPECT_EQ(c.normalization, Normalization::kPreActivation);
+  EXPECT_EQ(c.activation, Activation::kRelu);
+  EXPECT_EQ(c.batch_norm_momentum, api_defaults::kBatchNormMomentum);
+  EXPECT_EQ(c.batch_norm_epsilon, api_defaults::kBatchNormEpsilon);
+  EXPECT_EQ(c.seed, api_defaults::kSeed);
+}
+
 TEST(ModelConfigNamesTest, MatchTheApiSpelling) {
   EXPECT_EQ(NormalizationName(Normalization::kPostActivation),
             "post_activation");

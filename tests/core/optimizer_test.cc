@@ -73,6 +73,25 @@ TEST(OptimizerTest, AdamIsBiasCorrected) {
   EXPECT_NEAR(m.layer(0).beta(0), -0.02 * 4 / (4 + 1e-8), 1e-12);
 }
 
+TEST(OptimizerTest, StepsOnThePoolItWasGiven) {
+  Model<double> m = TinyModel();
+  ComputePool pool(2);
+  ComputePool& default_pool = ComputePool::Default();
+  const int64_t default_calls = default_pool.parallel_for_calls();
+  Optimizer<double> sgd(OptimizerOptions(), m, pool);
+  sgd.Step(Gradients(1), &m);
+  EXPECT_EQ(pool.parallel_for_calls(), 1);
+  EXPECT_EQ(default_pool.parallel_for_calls(), default_calls);
+}
+
+TEST(OptimizerTest, DefaultsAreTheApis) {
+  const OptimizerOptions o;
+  EXPECT_EQ(o.kind, OptimizerKind::kSgd);
+  EXPECT_EQ(o.learning_rate, api_defaults::kSgdLearningRate);
+  EXPECT_EQ(o.momentum, api_defaults::kSgdMomentum);
+  EXPECT_EQ(o.weight_decay, api_defaults::kWeightDecay);
+}
+
 TEST(ValidateOptimizerOptionsTest, NamesTheField) {
   struct Case {
     OptimizerOptions o;

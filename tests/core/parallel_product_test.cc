@@ -1,5 +1,8 @@
 #include "core/parallel_product.h"
 
+#include <atomic>
+#include <thread>
+
 #include "gtest/gtest.h"
 
 namespace bnmlp {
@@ -50,13 +53,81 @@ TEST(ParallelProductTest, EitherSplitOnUnevenBlocks) {
   EXPECT_TRUE(by_rows.isApprox(tall * wide, 1e-12));
 }
 
+// Where a product ran is observed through the pool's ParallelFor count and
+// the thread that ran the epilogue: a small product must not reach the pool
+// at all, a large one must.
 TEST(ParallelProductTest, SmallProductsRunInline) {
   ComputePool pool(2);
   const Matrix<double> a = Matrix<double>::Random(10, 8);
   const Matrix<double> b = Matrix<double>::Random(8, 3);
   Matrix<double> out(10, 3);
-  ParallelProduct(out, a, b, pool);
+  int blocks = 0;
+  std::thread::id ran_on;
+  ParallelProduct(out, a, b, pool,
+                  [&](Eigen::Index row, Eigen::Index col, Eigen::Index rows,
+                      Eigen::Index cols) {
+                    ++blocks;
+                    ran_on = std::this_thread::get_id();
+                    EXPECT_EQ(row, 0);
+                    EXPECT_EQ(col, 0);
+                    EXPECT_EQ(rows, 10);
+                    EXPECT_EQ(cols, 3);
+                  });
   EXPECT_TRUE(out.isApprox(a * b));
+  EXPECT_EQ(pool.parallel_for_calls(), 0) << "the small product was split";
+  EXPECT_EQ(blocks, 1);
+  EXPECT_EQ(ran_on, std::this_thread::get_id());
+
+  // The check above can fail: a product over the threshold reaches the pool.
+  const Matrix<double> big_a = Matrix<double>::Random(128, 128);
+  const Matrix<double> big_b = Matrix<double>::Random(128, 128);
+  Matrix<double> big(128, 128);
+  ParallelProduct(big, big_a, big_b, pool);
+  EXPECT_EQ(pool.parallel_for_calls(), 1);
+}
+
+TEST(ParallelProductTest, PlanFollowsTheThresholdThePoolAndTheShapes) {
+  // 256 x 128 x 784 = 25.7M multiply-adds: split, by rows (lhs is larger).
+  ProductPlan plan = PlanProduct(256, 128, 784, false, 2);
+  EXPECT_EQ(plan.chunks, 2);
+  EXPECT_TRUE(plan.split_rows);
+  // A wide batch: rhs is larger, split by columns.
+  plan = PlanProduct(256, 1024, 784, false, 2);
+  EXPECT_FALSE(plan.split_rows);
+  // Row-major destinations always split by rows.
+  EXPECT_TRUE(PlanProduct(256, 1024, 784, true, 2).split_rows);
+  // Under the threshold, on a one-thread pool, or with one row to split:
+  // inline.
+  EXPECT_EQ(PlanProduct(256, 1, 784, false, 2).chunks, 1);
+  EXPECT_EQ(PlanProduct(256, 128, 784, false, 1).chunks, 1);
+  EXPECT_EQ(PlanProduct(1, 1 << 20, 4, true, 2).chunks, 1);
+  // Never more blocks than the pool has threads.
+  EXPECT_EQ(PlanProduct(256, 128, 784, false, 8).chunks, 8);
+  EXPECT_EQ(PlanProduct(3, 1 << 20, 784, true, 8).chunks, 3);
+}
+
+// The epilogue runs once per block, on exactly the block just written, and
+// the blocks tile dst.
+TEST(ParallelProductTest, TheEpilogueSeesEachBlockOnce) {
+  ComputePool pool(3);
+  for (bool by_rows : {true, false}) {
+    const Matrix<float> a = Matrix<float>::Random(by_rows ? 300 : 60, 200);
+    const Matrix<float> b = Matrix<float>::Random(200, by_rows ? 60 : 300);
+    Matrix<float> out(a.rows(), b.cols());
+    Matrix<int> seen = Matrix<int>::Zero(out.rows(), out.cols());
+    std::atomic<int> blocks{0};
+    ParallelProduct(out, a, b, pool,
+                    [&](Eigen::Index row, Eigen::Index col, Eigen::Index rows,
+                        Eigen::Index cols) {
+                      blocks.fetch_add(1);
+                      seen.block(row, col, rows, cols).array() += 1;
+                      out.block(row, col, rows, cols).array() += 1.0f;
+                    });
+    EXPECT_EQ(blocks.load(), 3) << by_rows;
+    EXPECT_TRUE((seen.array() == 1).all()) << by_rows;
+    const Matrix<float> expected = (a * b).array() + 1.0f;
+    EXPECT_TRUE(out.isApprox(expected, 1e-5f)) << by_rows;
+  }
 }
 
 }  // namespace

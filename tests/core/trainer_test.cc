@@ -8,10 +8,12 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/core/test_data.h"
+#include "tests/core/validated_train.h"
 
 namespace bnmlp {
 namespace {
 
+using ::bnmlp::testing::ValidateAndTrain;
 using ::testing::HasSubstr;
 
 ModelConfig BlobConfig(
@@ -46,7 +48,7 @@ TEST(TrainerTest, GaussianBlobsTrainToHighAccuracy) {
       if (kind == OptimizerKind::kAdam) o.optimizer.learning_rate = 0.003;
       const Dataset<float> val = test.View();
       absl::StatusOr<TrainingProgress> last =
-          Train(&model, train.View(), &val, o);
+          ValidateAndTrain(&model, train.View(), &val, o);
       ASSERT_TRUE(last.ok()) << last.status();
       EXPECT_GE(last->validation_accuracy, 0.95)
           << NormalizationName(n) << " " << static_cast<int>(kind);
@@ -64,7 +66,7 @@ TEST(TrainerTest, SameSeedsGiveBitIdenticalParameters) {
     Model<float> model = *Model<float>::Create(BlobConfig());
     TrainOptions o = Options(3);
     o.shuffle_seed = shuffle_seed;
-    EXPECT_TRUE(Train(&model, train.View(), nullptr, o).ok());
+    EXPECT_TRUE(ValidateAndTrain(&model, train.View(), nullptr, o).ok());
     return model;
   };
   const Model<float> a = run(3), b = run(3), c = run(4);
@@ -87,7 +89,9 @@ TEST(TrainerTest, ReportsProgressPerEpochAndWithinEpochs) {
     seen.push_back(p);
     return true;
   };
-  ASSERT_TRUE(Train(&model, train.View(), nullptr, Options(2), callbacks).ok());
+  ASSERT_TRUE(
+      ValidateAndTrain(&model, train.View(), nullptr, Options(2), callbacks)
+          .ok());
   // 320 / 32 = 10 batches: 9 mid-epoch reports (interval 0) + 1 epoch end.
   ASSERT_EQ(seen.size(), 20u);
   EXPECT_EQ(seen[0].epoch, 1);
@@ -113,22 +117,21 @@ TEST(TrainerTest, CallbacksCancelAndTheStatusSaysWhere) {
     return !p.epoch_end;  // stop at the first epoch end
   };
   absl::StatusOr<TrainingProgress> r =
-      Train(&model, train.View(), nullptr, Options(5), callbacks);
+      ValidateAndTrain(&model, train.View(), nullptr, Options(5), callbacks);
   EXPECT_EQ(r.status().code(), absl::StatusCode::kCancelled);
   EXPECT_EQ(epochs_seen, 1);
 
   int polls = 0;
   TrainCallbacks<float> stop;
   stop.should_stop = [&] { return ++polls == 4; };
-  r = Train(&model, train.View(), nullptr, Options(5), stop);
+  r = ValidateAndTrain(&model, train.View(), nullptr, Options(5), stop);
   EXPECT_EQ(r.status().code(), absl::StatusCode::kCancelled);
   EXPECT_THAT(r.status().message(), HasSubstr("epoch 1 at batch 4 of 10"));
 }
 
-TEST(TrainerTest, RejectsBadOptionsAndDataBeforeTouchingTheModel) {
+TEST(TrainerTest, ValidateTrainInputsNamesTheBadOptionOrField) {
   const testing::Blobs train = testing::MakeBlobs(100, 10, 4, 3);
-  Model<float> model = *Model<float>::Create(BlobConfig());
-  const RowMajorMatrix<float> before = model.layer(0).weight;
+  const ModelConfig config = BlobConfig();
   struct Case {
     TrainOptions options;
     const char* message;
@@ -147,7 +150,7 @@ TEST(TrainerTest, RejectsBadOptionsAndDataBeforeTouchingTheModel) {
   cases.push_back({momentum, "momentum must be in [0, 1)"});
   for (const Case& c : cases) {
     const absl::Status s =
-        Train(&model, train.View(), nullptr, c.options).status();
+        ValidateTrainInputs(config, train.View(), nullptr, c.options).status();
     EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << c.message;
     EXPECT_THAT(s.message(), HasSubstr(c.message));
   }
@@ -155,17 +158,81 @@ TEST(TrainerTest, RejectsBadOptionsAndDataBeforeTouchingTheModel) {
   Dataset<float> one = train.View();
   new (&one.x) ConstMatrixMap<float>(train.x.data(), 10, 1);
   one.labels = one.labels.subspan(0, 1);
-  const absl::Status s = Train(&model, one, nullptr, Options()).status();
+  const absl::Status s =
+      ValidateTrainInputs(config, one, nullptr, Options()).status();
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(s.message(), HasSubstr("at least 2"));
-  // Validation data is checked under its own field names.
+  // Every label is checked, once, here (the training pass does not).
   std::vector<int32_t> bad_labels = train.labels;
+  bad_labels[57] = 4;
+  Dataset<float> bad = train.View();
+  bad.labels = bad_labels;
+  EXPECT_THAT(
+      ValidateTrainInputs(config, bad, nullptr, Options()).status().message(),
+      HasSubstr("labels[57] = 4 is not a class index in [0, 4)"));
+  // Validation data is checked under its own field names.
+  bad_labels[57] = 0;
   bad_labels[5] = 4;
   Dataset<float> val = train.View();
   val.labels = bad_labels;
-  const absl::Status v = Train(&model, train.View(), &val, Options()).status();
-  EXPECT_THAT(v.message(), HasSubstr("validation_labels[5] = 4"));
-  EXPECT_EQ(model.layer(0).weight, before);
+  EXPECT_THAT(ValidateTrainInputs(config, train.View(), &val, Options())
+                  .status()
+                  .message(),
+              HasSubstr("validation_labels[5] = 4"));
+}
+
+TEST(TrainerTest, ValidatedInputsKeepTheOptionsAndAnEmptyValidationIsNone) {
+  const testing::Blobs train = testing::MakeBlobs(100, 10, 4, 3);
+  Dataset<float> empty = train.View();
+  new (&empty.x) ConstMatrixMap<float>(train.x.data(), 10, 0);
+  empty.labels = {};
+  absl::StatusOr<TrainingInputs<float>> inputs =
+      ValidateTrainInputs(BlobConfig(), train.View(), &empty, Options(7));
+  ASSERT_TRUE(inputs.ok()) << inputs.status();
+  EXPECT_EQ(inputs->options().epochs, 7);
+  EXPECT_EQ(inputs->train().size(), 100);
+  EXPECT_EQ(inputs->validation(), nullptr);
+  const Dataset<float> val = train.View();
+  absl::StatusOr<TrainingInputs<float>> with_validation =
+      ValidateTrainInputs(BlobConfig(), train.View(), &val, Options());
+  ASSERT_TRUE(with_validation.ok());
+  ASSERT_NE(with_validation->validation(), nullptr);
+  EXPECT_EQ(with_validation->validation()->size(), 100);
+}
+
+// Train trusts validated inputs, but only for models of the shape they were
+// validated for: another input size, class count or task is refused in O(1)
+// before the model is touched.
+TEST(TrainerTest, TrainRefusesInputsValidatedForAnotherModelShape) {
+  const testing::Blobs train = testing::MakeBlobs(100, 10, 4, 3);
+  absl::StatusOr<TrainingInputs<float>> inputs =
+      ValidateTrainInputs(BlobConfig(), train.View(), nullptr, Options());
+  ASSERT_TRUE(inputs.ok());
+  ModelConfig five_classes = BlobConfig();
+  five_classes.layer_sizes.back() = 5;
+  ModelConfig regression = BlobConfig();
+  regression.task = Task::kRegression;
+  for (const ModelConfig& config : {five_classes, regression}) {
+    Model<float> model = *Model<float>::Create(config);
+    const RowMajorMatrix<float> before = model.layer(0).weight;
+    const absl::Status s = Train(&model, *inputs).status();
+    EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_THAT(s.message(), HasSubstr("validated for a model of another"));
+    EXPECT_EQ(model.layer(0).weight, before);
+  }
+  ModelConfig wider = BlobConfig();  // hidden sizes may differ
+  wider.layer_sizes = {10, 64, 4};
+  Model<float> model = *Model<float>::Create(wider);
+  EXPECT_TRUE(Train(&model, *inputs).ok());
+}
+
+TEST(TrainerTest, OptionDefaultsAreTheApis) {
+  const TrainOptions o;
+  EXPECT_EQ(o.epochs, api_defaults::kEpochs);
+  EXPECT_EQ(o.batch_size, api_defaults::kBatchSize);
+  EXPECT_EQ(o.batch_size, 32);
+  EXPECT_EQ(o.shuffle_seed, api_defaults::kShuffleSeed);
+  EXPECT_EQ(o.optimizer.learning_rate, api_defaults::kSgdLearningRate);
 }
 
 TEST(TrainerTest, ABatchSizeLargerThanTheSetTrainsOnTheWholeSet) {
@@ -173,7 +240,8 @@ TEST(TrainerTest, ABatchSizeLargerThanTheSetTrainsOnTheWholeSet) {
   Model<float> model = *Model<float>::Create(BlobConfig());
   TrainOptions o = Options(1);
   o.batch_size = 1000;
-  absl::StatusOr<TrainingProgress> r = Train(&model, train.View(), nullptr, o);
+  absl::StatusOr<TrainingProgress> r =
+      ValidateAndTrain(&model, train.View(), nullptr, o);
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(r->batches_per_epoch, 1);
 }
@@ -196,7 +264,7 @@ TEST(TrainerTest, RegressionLearnsALinearMap) {
   TrainOptions o = Options(40);
   o.optimizer.learning_rate = 0.02;
   const double before = Evaluate(model, d)->loss;
-  ASSERT_TRUE(Train(&model, d, nullptr, o).ok());
+  ASSERT_TRUE(ValidateAndTrain(&model, d, nullptr, o).ok());
   EXPECT_LT(Evaluate(model, d)->loss, 0.05 * before);
 }
 
@@ -213,7 +281,7 @@ TEST(TrainerTest, CosineScheduleAnnealsTheLearningRatePerStep) {
   o.shuffle = false;
   o.schedule = LearningRateSchedule::kCosine;
   Model<float> trained = *Model<float>::Create(config);
-  ASSERT_TRUE(Train(&trained, train.View(), nullptr, o).ok());
+  ASSERT_TRUE(ValidateAndTrain(&trained, train.View(), nullptr, o).ok());
 
   // The same steps by hand, with lr (1 + cos(pi t / 4)) / 2 at step t.
   Model<float> manual = *Model<float>::Create(config);

@@ -172,27 +172,33 @@ TEST(TrainingPassTest, RejectsABatchOfOneSample) {
   EXPECT_THAT(r.status().message(), HasSubstr("at least 2 samples"));
 }
 
-TEST(TrainingPassTest, RejectsLabelsOutOfRangeAndWrongShapes) {
+// Label values are ValidateTrainInputs' job (once per dataset, see
+// trainer_test); the pass checks only shapes.
+TEST(TrainingPassTest, RejectsShapesThatDisagreeWithTheModel) {
   Problem p = MakeProblem(Normalization::kPreActivation, Activation::kRelu,
                           Task::kClassification);
   TrainingPass<double> pass(p.model.config());
-  std::vector<int32_t> bad = p.labels;
-  bad[2] = 3;
   BatchTargets<double> targets;
-  targets.labels = bad;
+  targets.labels = absl::MakeConstSpan(p.labels).subspan(0, 5);
   absl::StatusOr<BatchResult> r = pass.Run(p.model, p.X(), targets);
   EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_THAT(r.status().message(), HasSubstr("labels[2] = 3"));
-
-  targets.labels = absl::MakeConstSpan(p.labels).subspan(0, 5);
-  r = pass.Run(p.model, p.X(), targets);
-  EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(r.status().message(), HasSubstr("labels has 5 entries"));
 
   const Matrix<double> narrow = p.x.topRows(3);
   r = pass.Run(p.model, ConstMatrixMap<double>(narrow.data(), 3, 6),
                p.Targets());
   EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(r.status().message(), HasSubstr("the model takes 4"));
+
+  Problem reg = MakeProblem(Normalization::kPreActivation, Activation::kRelu,
+                            Task::kRegression);
+  TrainingPass<double> regression(reg.model.config());
+  BatchTargets<double> narrow_targets = reg.Targets();
+  new (&narrow_targets.targets)
+      ConstMatrixMap<double>(reg.targets.data(), 2, 5);
+  r = regression.Run(reg.model, reg.X(), narrow_targets);
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(r.status().message(), HasSubstr("targets must be 2 x 6"));
 }
 
 TEST(TrainingPassTest,
@@ -226,6 +232,25 @@ TEST(TrainingPassTest, SmallerBatchesReuseTheWorkspace) {
   ASSERT_TRUE(fresh.Run(p.model, x4, four).ok());
   EXPECT_EQ(Matrix<double>(pass.outputs()), Matrix<double>(fresh.outputs()));
   EXPECT_EQ(pass.gradients()[0].weight, fresh.gradients()[0].weight);
+}
+
+// The pass holds the pool it was given and never looks up the default one.
+TEST(TrainingPassTest, RunsItsProductsOnThePoolItWasGiven) {
+  ModelConfig config;
+  config.layer_sizes = {64, 256, 10};
+  const Model<float> model = *Model<float>::Create(config);
+  const Matrix<float> x = Matrix<float>::Random(64, 128);
+  std::vector<int32_t> labels(128, 3);
+  BatchTargets<float> targets;
+  targets.labels = labels;
+  ComputePool pool(2);
+  ComputePool& default_pool = ComputePool::Default();
+  const int64_t default_calls = default_pool.parallel_for_calls();
+  TrainingPass<float> pass(config, pool);
+  ASSERT_TRUE(
+      pass.Run(model, ConstMatrixMap<float>(x.data(), 64, 128), targets).ok());
+  EXPECT_GT(pool.parallel_for_calls(), 0);
+  EXPECT_EQ(default_pool.parallel_for_calls(), default_calls);
 }
 
 }  // namespace

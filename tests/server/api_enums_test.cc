@@ -24,6 +24,8 @@ TEST(ApiEnumsTest, UnspecifiedMeansTheDocumentedDefault) {
             OptimizerKind::kSgd);
   EXPECT_EQ(*ScheduleFromProto(v1::LEARNING_RATE_SCHEDULE_UNSPECIFIED, "s"),
             LearningRateSchedule::kConstant);
+  EXPECT_EQ(*FormatFromProto(v1::FORMAT_UNSPECIFIED, "f"),
+            ModelFileFormat::kBnmlp);
 }
 
 TEST(ApiEnumsTest, EveryDeclaredValueMapsAndRoundTrips) {
@@ -45,6 +47,8 @@ TEST(ApiEnumsTest, EveryDeclaredValueMapsAndRoundTrips) {
             LearningRateSchedule::kCosine);
   EXPECT_EQ(*ScheduleFromProto(v1::LEARNING_RATE_SCHEDULE_CONSTANT, "s"),
             LearningRateSchedule::kConstant);
+  EXPECT_EQ(*FormatFromProto(v1::FORMAT_BNMLP, "f"), ModelFileFormat::kBnmlp);
+  EXPECT_EQ(*FormatFromProto(v1::FORMAT_ONNX, "f"), ModelFileFormat::kOnnx);
 }
 
 TEST(ApiEnumsTest, UndeclaredNumbersAreInvalidAndListTheNames) {
@@ -59,6 +63,8 @@ TEST(ApiEnumsTest, UndeclaredNumbersAreInvalidAndListTheNames) {
                 "OPTIMIZER_ADAM (2), got 9");
   ExpectInvalid(ScheduleFromProto(3, "learning_rate_schedule").status(),
                 "learning_rate_schedule: expected one of");
+  ExpectInvalid(FormatFromProto(3, "format").status(),
+                "FORMAT_ONNX (2), got 3");
 }
 
 TEST(ApiEnumsTest, TrainingStatesAreNeverUnspecified) {

@@ -1,6 +1,7 @@
 #include "server/model_registry.h"
 
 #include <atomic>
+#include <limits>
 #include <memory>
 #include <string>
 #include <thread>
@@ -102,6 +103,47 @@ TEST(ModelRegistryTest, ParameterLimitIsCheckedBeforeAllocating) {
   EXPECT_EQ(registry.Create("big", big).status().code(),
             absl::StatusCode::kResourceExhausted);
   EXPECT_TRUE(registry.List().empty());
+}
+
+TEST(ModelRegistryTest, InsertPublishesTheGivenParametersAsVersionOne) {
+  ModelRegistry registry({});
+  const Model<float> model = Perturbed(*Model<float>::Create(SmallConfig()));
+  absl::StatusOr<ModelStatus> inserted = registry.Insert("imported", model);
+  ASSERT_TRUE(inserted.ok()) << inserted.status();
+  EXPECT_EQ(inserted->version, 1);
+  EXPECT_EQ(inserted->training_state, TrainingState::kUntrained);
+  EXPECT_EQ(inserted->config.layer_sizes, SmallConfig().layer_sizes);
+  absl::StatusOr<ModelSnapshot> snapshot = registry.GetSnapshot("imported");
+  ASSERT_TRUE(snapshot.ok());
+  EXPECT_EQ(snapshot->model->layer(0).weight, model.layer(0).weight);
+  // An inserted model trains like any other.
+  EXPECT_TRUE(registry.StartTraining("imported", "tester").ok());
+}
+
+TEST(ModelRegistryTest, InsertChecksNameLimitsAndParameters) {
+  ModelRegistry registry({/*max_models=*/1, /*max_parameters=*/1000});
+  const Model<float> model = *Model<float>::Create(SmallConfig());
+  EXPECT_EQ(registry.Insert("bad name", model).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  ModelConfig big = SmallConfig();
+  big.layer_sizes = {100, 100, 2};
+  EXPECT_EQ(registry.Insert("big", *Model<float>::Create(big)).status().code(),
+            absl::StatusCode::kResourceExhausted);
+  Model<float> misshapen = model;
+  misshapen.mutable_layer(0).gamma.resize(3);
+  absl::Status status = registry.Insert("m", misshapen).status();
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(status.message(), HasSubstr("layer 1 gamma: expected 4 values"));
+  Model<float> infinite = model;
+  infinite.mutable_layer(1).bias(0) = std::numeric_limits<float>::infinity();
+  status = registry.Insert("m", infinite).status();
+  EXPECT_THAT(status.message(), HasSubstr("layer 2 bias: expected finite"));
+  EXPECT_TRUE(registry.List().empty());
+  ASSERT_TRUE(registry.Insert("m", model).ok());
+  EXPECT_EQ(registry.Insert("m", model).status().code(),
+            absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ(registry.Insert("n", model).status().code(),
+            absl::StatusCode::kResourceExhausted);
 }
 
 TEST(ModelRegistryTest, UnknownAndInvalidNames) {

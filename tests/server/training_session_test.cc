@@ -82,8 +82,9 @@ TEST_F(TrainingSessionTest, OneEpochEndPerEpochThenTheSummary) {
   EXPECT_EQ(done.epoch(), 3);
   int version = 1;
   for (const v1::TrainResponse& event : events_) {
-    if (event.has_epoch_end())
+    if (event.has_epoch_end()) {
       EXPECT_EQ(event.epoch_end().version(), ++version);
+    }
   }
   absl::StatusOr<ModelStatus> status = registry_.GetStatus("m");
   EXPECT_EQ(status->training_state, TrainingState::kTrained);
@@ -133,7 +134,9 @@ TEST_F(TrainingSessionTest, AClientThatStopsReadingCancelsTheRun) {
 
 TEST_F(TrainingSessionTest, DeletingTheModelCancelsWithItsOwnReason) {
   const absl::Status status = Run([&](const v1::TrainResponse& event) {
-    if (event.has_progress()) EXPECT_TRUE(registry_.Delete("m").ok());
+    if (event.has_progress()) {
+      EXPECT_TRUE(registry_.Delete("m").ok());
+    }
     return true;
   });
   EXPECT_EQ(status.code(), absl::StatusCode::kCancelled) << status;
