@@ -9,7 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/types/span.h"
 #include "common/status_macros.h"
-#include "core/parallel_product.h"
+#include "core/inference_model.h"
 #include "core/predict.h"
 #include "server/event_log.h"
 #include "server/progress_sender.h"
@@ -29,38 +29,6 @@ constexpr char kShuttingDown[] = "the server is shutting down";
 // failed one (DeleteModel and shutdown must free the call within a second).
 constexpr absl::Duration kFinalEventsPatience = absl::Seconds(10);
 constexpr absl::Duration kStoppedRunPatience = absl::Seconds(1);
-
-// Whether predicting `samples` samples is big enough for the engine to split
-// its products over the compute pool (about one multiply-add per parameter
-// per sample); smaller ones run at once without taking a compute slot.
-bool UsesComputePool(const Model<float>& model, int64_t samples) {
-  return static_cast<double>(samples) *
-             static_cast<double>(model.parameter_count()) >=
-         kMinParallelMacs;
-}
-
-// Predict's input: a [N, inputs] tensor with N >= 1 and finite values.
-absl::StatusOr<ConstMatrixMap<float>> PredictInput(const v1::Tensor& tensor,
-                                                   int64_t inputs) {
-  BNMLP_ASSIGN_OR_RETURN(ConstMatrixMap<float> x,
-                         SampleMatrixFromTensor(tensor, "x"));
-  if (x.cols() < 1 || x.rows() != inputs) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("x: expected shape [N, ", inputs,
-                     "] with N >= 1 (the model has ", inputs, " inputs), got ",
-                     IsEmptyTensor(tensor)
-                         ? std::string("an empty tensor")
-                         : absl::StrCat("[", x.cols(), ", ", x.rows(), "]")));
-  }
-  for (int i = 0; i < tensor.values_size(); ++i) {
-    if (!std::isfinite(tensor.values(i))) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("x: expected finite values, got ", tensor.values(i),
-                       " at sample ", i / inputs, ", feature ", i % inputs));
-    }
-  }
-  return x;
-}
 
 }  // namespace
 
@@ -102,20 +70,22 @@ absl::Status BnMlpServiceImpl::DoTrain(
   BNMLP_ASSIGN_OR_RETURN(ModelSnapshot snapshot,
                          registry_->GetSnapshot(request.name()));
   BNMLP_ASSIGN_OR_RETURN(
-      TrainRequestViews inputs,
+      TrainRequestViews views,
       TrainRequestFromProto(request, options_.progress_interval_seconds));
-  const Dataset<float>* validation =
-      inputs.validation.has_value() ? &*inputs.validation : nullptr;
-  // Checked before the model is claimed, so a rejected request leaves the
-  // model's state as it was.
-  BNMLP_RETURN_IF_ERROR(ValidateTrainInputs(
-      snapshot.model->config(), inputs.train, validation, inputs.options));
+  // Validated once, before the model is claimed, so a rejected request
+  // leaves the model's state as it was.
+  BNMLP_ASSIGN_OR_RETURN(
+      TrainingInputs<float> inputs,
+      ValidateTrainInputs(
+          snapshot.model->config(), views.train,
+          views.validation.has_value() ? &*views.validation : nullptr,
+          views.options));
   BNMLP_ASSIGN_OR_RETURN(
       std::unique_ptr<TrainingRun> run,
       registry_->StartTraining(request.name(), context.peer()));
   LogEvent(absl::StrCat(
       "event=train_started model=", request.name(), " peer=", context.peer(),
-      " samples=", inputs.train.size(), " epochs=", inputs.options.epochs,
+      " samples=", views.train.size(), " epochs=", views.options.epochs,
       " from_version=", run->start().version));
   // Training only queues its events; `sender` writes them, so a client that
   // stops reading never stalls training (server/progress_sender.h).
@@ -125,8 +95,7 @@ absl::Status BnMlpServiceImpl::DoTrain(
   const TrainingStream stream{
       [&sender](const v1::TrainResponse& event) { return sender.Offer(event); },
       [&context] { return context.IsCancelled(); }};
-  const absl::Status status = RunTrainingSession(*run, inputs.train, validation,
-                                                 inputs.options, stream);
+  const absl::Status status = RunTrainingSession(*run, inputs, stream);
   // What is still queued (the last epoch end, the summary) goes out now. A
   // client that does not take it in time is cut off, so that the call's
   // thread, its request and its model copy are released.
@@ -153,10 +122,12 @@ absl::Status BnMlpServiceImpl::DoPredict(const grpc::ServerContext& context,
                                          v1::PredictResponse* response) {
   BNMLP_ASSIGN_OR_RETURN(ModelSnapshot snapshot,
                          registry_->GetSnapshot(request.name()));
-  const Model<float>& model = *snapshot.model;
+  const InferenceModel<float>& model = *snapshot.inference;
   BNMLP_ASSIGN_OR_RETURN(ConstMatrixMap<float> x,
-                         PredictInput(request.x(), model.input_size()));
-  const int64_t samples = x.cols();
+                         PredictSamplesFromProto(request));
+  BNMLP_ASSIGN_OR_RETURN(PredictInput<float> input,
+                         ValidatePredictInput(model, x));
+  const int64_t samples = input.samples();
   const int64_t max_output_values =
       options_.max_message_bytes / static_cast<int64_t>(sizeof(float));
   if (samples > max_output_values / model.output_size()) {
@@ -168,12 +139,20 @@ absl::Status BnMlpServiceImpl::DoPredict(const grpc::ServerContext& context,
   }
   // Waiting calls hold no output buffer: it is allocated once a slot is ours.
   std::optional<ComputeSlots::Slot> slot;
-  if (UsesComputePool(model, samples)) {
+  if (model.UsesComputePool(samples)) {
     BNMLP_ASSIGN_OR_RETURN(slot, AwaitPredictSlot(context));
   }
   MatrixMap<float> outputs = ShapeOutputTensor(samples, model.output_size(),
                                                response->mutable_outputs());
-  BNMLP_RETURN_IF_ERROR(bnmlp::Predict(model, x, outputs));
+  // One workspace per gRPC thread: Predict allocates nothing once it is warm.
+  thread_local PredictWorkspace<float> workspace;
+  const absl::Status predicted =
+      bnmlp::Predict(model, input, outputs, workspace,
+                     [&] { return CallShouldStop(context); });
+  if (predicted.code() == absl::StatusCode::kCancelled) {
+    return WhyCallStopped(context, " during the forward pass");
+  }
+  BNMLP_RETURN_IF_ERROR(predicted);
   slot.reset();
   if (model.config().task == Task::kClassification) {
     google::protobuf::RepeatedField<int32_t>* classes =
@@ -188,24 +167,35 @@ absl::Status BnMlpServiceImpl::DoPredict(const grpc::ServerContext& context,
   return absl::OkStatus();
 }
 
-absl::StatusOr<ComputeSlots::Slot> BnMlpServiceImpl::AwaitPredictSlot(
-    const grpc::ServerContext& context) {
-  std::optional<ComputeSlots::Slot> slot = predict_slots_.Acquire(
-      context.deadline(),
-      [this, &context] { return context.IsCancelled() || stopping_.load(); });
-  if (slot.has_value()) return *std::move(slot);
-  const std::string waited = absl::StrCat(
-      " while waiting for one of the ", predict_slots_.capacity(),
-      " compute slots large Predicts share (--max_concurrent_predicts)");
+bool BnMlpServiceImpl::CallShouldStop(
+    const grpc::ServerContext& context) const {
+  return stopping_.load(std::memory_order_relaxed) || context.IsCancelled() ||
+         std::chrono::system_clock::now() >= context.deadline();
+}
+
+absl::Status BnMlpServiceImpl::WhyCallStopped(
+    const grpc::ServerContext& context, absl::string_view where) const {
   if (stopping_.load()) {
-    return absl::UnavailableError(absl::StrCat(kShuttingDown, waited));
+    return absl::UnavailableError(absl::StrCat(kShuttingDown, where));
   }
   if (std::chrono::system_clock::now() >= context.deadline()) {
     return absl::DeadlineExceededError(
-        absl::StrCat("the call's deadline passed", waited));
+        absl::StrCat("the call's deadline passed", where));
   }
   return absl::CancelledError(
-      absl::StrCat("the client cancelled the call", waited));
+      absl::StrCat("the client cancelled the call", where));
+}
+
+absl::StatusOr<ComputeSlots::Slot> BnMlpServiceImpl::AwaitPredictSlot(
+    const grpc::ServerContext& context) {
+  std::optional<ComputeSlots::Slot> slot = predict_slots_.Acquire(
+      context.deadline(), [this, &context] { return CallShouldStop(context); });
+  if (slot.has_value()) return *std::move(slot);
+  return WhyCallStopped(
+      context,
+      absl::StrCat(" while waiting for one of the ", predict_slots_.capacity(),
+                   " compute slots large Predicts share "
+                   "(--max_concurrent_predicts)"));
 }
 
 grpc::Status BnMlpServiceImpl::GetParameters(

@@ -100,6 +100,13 @@ class BnMlpServiceImpl final : public v1::BnMlpService::Service {
   // UNAVAILABLE (shutdown) if the call ends while it waits.
   absl::StatusOr<ComputeSlots::Slot> AwaitPredictSlot(
       const grpc::ServerContext& context);
+  // Whether a call should stop computing or waiting: the client cancelled,
+  // its deadline passed, or shutdown's grace period is over. Cheap.
+  bool CallShouldStop(const grpc::ServerContext& context) const;
+  // The status of a call that stopped for one of those reasons (UNAVAILABLE,
+  // DEADLINE_EXCEEDED or CANCELLED), saying `where` it stopped.
+  absl::Status WhyCallStopped(const grpc::ServerContext& context,
+                              absl::string_view where) const;
   absl::Status DoGetParameters(const v1::GetParametersRequest& request,
                                v1::GetParametersResponse* response);
   absl::Status DoGetModel(const v1::GetModelRequest& request,

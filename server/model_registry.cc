@@ -159,6 +159,13 @@ absl::Status ValidateParameters(const Model<float>& model) {
 
 }  // namespace
 
+ModelSnapshot MakeSnapshot(Model<float> model, int64_t version) {
+  auto inference = std::make_shared<const InferenceModel<float>>(
+      InferenceModel<float>::FromModel(model));
+  return {std::make_shared<const Model<float>>(std::move(model)),
+          std::move(inference), version};
+}
+
 absl::Status ValidateModelName(absl::string_view name) {
   const bool valid = !name.empty() && name.size() <= kMaxNameLength &&
                      absl::ascii_isalnum(static_cast<unsigned char>(name[0])) &&
@@ -219,7 +226,7 @@ absl::StatusOr<ModelStatus> ModelRegistry::AddEntry(absl::string_view name,
   auto entry = std::make_shared<ModelEntry>(
       std::string(name), config,
       CountParameters(config.layer_sizes, config.normalization),
-      ModelSnapshot{std::make_shared<const Model<float>>(std::move(model)), 1});
+      MakeSnapshot(std::move(model), 1));
   WriterLock lock(&mu_);
   BNMLP_RETURN_IF_ERROR(CheckRoomLocked(name));
   models_.emplace(std::string(name), entry);
@@ -378,13 +385,15 @@ int64_t TrainingRun::current_version() const {
 
 ProgressRecord TrainingRun::Publish(const Model<float>& model,
                                     const TrainingProgress& progress) {
-  // The copy happens before the lock; the replaced snapshot is released
-  // after it (when `replaced` goes out of scope).
+  // The copy and the fold happen before the lock (the version is set under
+  // it); the replaced snapshot is released after it, when `replaced` goes
+  // out of scope.
   ModelSnapshot replaced;
-  auto copy = std::make_shared<const Model<float>>(model);
+  ModelSnapshot next = MakeSnapshot(model, /*version=*/0);
   WriterLock lock(&entry_->mu);
   replaced = std::move(entry_->published);
-  entry_->published = {std::move(copy), replaced.version + 1};
+  next.version = replaced.version + 1;
+  entry_->published = std::move(next);
   entry_->last_progress = ProgressRecord{progress, entry_->published.version};
   return *entry_->last_progress;
 }

@@ -14,6 +14,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "common/annotated_mutex.h"
+#include "core/inference_model.h"
 #include "core/model.h"
 #include "core/model_config.h"
 #include "core/trainer.h"
@@ -33,8 +34,15 @@ enum class TrainingState {
 // DeleteModel.
 struct ModelSnapshot {
   std::shared_ptr<const Model<float>> model;
+  // The same version in evaluation form (BatchNorm folded), built once when
+  // the version is published: what Predict runs.
+  std::shared_ptr<const InferenceModel<float>> inference;
   int64_t version = 0;
 };
+
+// Publishes `model` as `version`: the snapshot owns it and its inference
+// form.
+ModelSnapshot MakeSnapshot(Model<float> model, int64_t version);
 
 // A progress report of a training run, with the version published when it
 // was made (the new one at an epoch end, the previous one mid-epoch).

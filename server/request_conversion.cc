@@ -83,6 +83,16 @@ absl::StatusOr<ModelConfig> ModelConfigFromProto(
   return config;
 }
 
+absl::StatusOr<ConstMatrixMap<float>> PredictSamplesFromProto(
+    const v1::PredictRequest& request) {
+  if (IsEmptyTensor(request.x())) {
+    return absl::InvalidArgumentError(
+        "x: required: expected shape [N, inputs] with N >= 1, got an empty "
+        "tensor");
+  }
+  return SampleMatrixFromTensor(request.x(), "x");
+}
+
 absl::StatusOr<TrainRequestViews> TrainRequestFromProto(
     const v1::TrainRequest& request, double progress_interval_seconds) {
   BNMLP_ASSIGN_OR_RETURN(OptimizerKind kind,

@@ -25,6 +25,12 @@ namespace bnmlp {
 absl::StatusOr<ModelConfig> ModelConfigFromProto(
     const v1::CreateModelRequest& request);
 
+// Predict's samples: a view of `request.x()` [N, F] as (F x N). An unset x
+// is INVALID_ARGUMENT saying it is required; the values are left to core's
+// ValidatePredictInput.
+absl::StatusOr<ConstMatrixMap<float>> PredictSamplesFromProto(
+    const v1::PredictRequest& request);
+
 // A TrainRequest as views into `request` (valid while it lives) and options.
 struct TrainRequestViews {
   Dataset<float> train;

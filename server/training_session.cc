@@ -40,9 +40,8 @@ absl::Status DescribeStop(const absl::Status& cause,
 
 }  // namespace
 
-absl::Status RunTrainingSession(TrainingRun& run, const Dataset<float>& train,
-                                const Dataset<float>* validation,
-                                const TrainOptions& options,
+absl::Status RunTrainingSession(TrainingRun& run,
+                                const TrainingInputs<float>& inputs,
                                 const TrainingStream& stream) {
   Model<float> model = *run.start().model;
   bool stream_broken = false;
@@ -58,8 +57,7 @@ absl::Status RunTrainingSession(TrainingRun& run, const Dataset<float>& train,
   callbacks.should_stop = [&] {
     return run.cancel_requested() || stream.client_cancelled();
   };
-  absl::StatusOr<TrainingProgress> result =
-      Train(&model, train, validation, options, callbacks);
+  absl::StatusOr<TrainingProgress> result = Train(&model, inputs, callbacks);
 
   absl::Status status = result.status();
   if (status.code() == absl::StatusCode::kCancelled) {

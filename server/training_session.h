@@ -8,7 +8,6 @@
 
 #include "absl/status/status.h"
 #include "bnmlp/v1/bnmlp.pb.h"
-#include "core/dataset.h"
 #include "core/trainer.h"
 #include "server/model_registry.h"
 
@@ -23,15 +22,13 @@ struct TrainingStream {
   std::function<bool()> client_cancelled;
 };
 
-// Runs `run` to its end on the calling thread. `train` and `validation`
-// (may be null) must have passed ValidateTrainInputs for the run's model.
-// Returns OK after sending the final `done` event; otherwise the status the
-// call ends with, which names why training stopped (the client cancelled,
-// the model was deleted, the server is shutting down: UNAVAILABLE) and the
-// version the model keeps. The run is finished either way.
-absl::Status RunTrainingSession(TrainingRun& run, const Dataset<float>& train,
-                                const Dataset<float>* validation,
-                                const TrainOptions& options,
+// Runs `run` to its end on the calling thread, on `inputs` (validated for
+// the run's model). Returns OK after sending the final `done` event; otherwise
+// the status the call ends with, which names why training stopped (the client
+// cancelled, the model was deleted, the server is shutting down: UNAVAILABLE)
+// and the version the model keeps. The run is finished either way.
+absl::Status RunTrainingSession(TrainingRun& run,
+                                const TrainingInputs<float>& inputs,
                                 const TrainingStream& stream);
 
 }  // namespace bnmlp

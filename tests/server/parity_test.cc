@@ -9,10 +9,12 @@
 
 #include "absl/time/clock.h"
 #include "core/dataset.h"
+#include "core/inference_model.h"
 #include "core/model.h"
 #include "core/predict.h"
 #include "core/trainer.h"
 #include "gtest/gtest.h"
+#include "tests/core/validated_train.h"
 #include "tests/server/server_test_util.h"
 
 namespace bnmlp::testing {
@@ -108,7 +110,7 @@ TEST_P(ParityTest, ServiceTrainingMatchesEngineTrainingBitForBit) {
       regression ? ConstMatrixMap<float>(targets.data(), 2, 40)
                  : ConstMatrixMap<float>(nullptr, 0, 0)};
   absl::StatusOr<TrainingProgress> trained =
-      Train(&*model, direct_data, nullptr, options);
+      ValidateAndTrain(&*model, direct_data, nullptr, options);
   ASSERT_TRUE(trained.ok()) << trained.status();
 
   EXPECT_EQ(result.LastFigures().loss(), trained->loss);
@@ -131,19 +133,31 @@ TEST_P(ParityTest, ServiceTrainingMatchesEngineTrainingBitForBit) {
                        layer.running_var.size(), "running_var" + at);
   }
 
-  // Predict through the wire equals the engine's Predict, bit for bit.
+  // Predict through the wire equals the engine's serving Predict (BatchNorm
+  // folded into the weights), bit for bit, and the unfolded reference within
+  // rounding.
   v1::PredictRequest predict;
   predict.set_name("m");
   *predict.mutable_x() = data.x;
   v1::PredictResponse response;
   ASSERT_TRUE(stub.Predict(Context().get(), predict, &response).ok());
+  const ConstMatrixMap<float> x(data.x.values().data(), 2, 40);
+  const InferenceModel<float> inference =
+      InferenceModel<float>::FromModel(*model);
+  absl::StatusOr<PredictInput<float>> input =
+      ValidatePredictInput(inference, x);
+  ASSERT_TRUE(input.ok()) << input.status();
   Matrix<float> expected(2, 40);
-  ASSERT_TRUE(Predict(*model,
-                      ConstMatrixMap<float>(data.x.values().data(), 2, 40),
-                      MatrixMap<float>(expected.data(), 2, 40))
+  PredictWorkspace<float> workspace;
+  ASSERT_TRUE(Predict(inference, *input,
+                      MatrixMap<float>(expected.data(), 2, 40), workspace)
                   .ok());
   ExpectBitIdentical(response.outputs(), expected.data(), expected.size(),
                      "Predict outputs");
+  Matrix<float> reference(2, 40);
+  ASSERT_TRUE(
+      Predict(*model, x, MatrixMap<float>(reference.data(), 2, 40)).ok());
+  EXPECT_LE((reference - expected).cwiseAbs().maxCoeff(), 1e-5f);
 }
 
 // After a cancelled Train the model is exactly the last epoch it published:
@@ -183,7 +197,7 @@ TEST(CancelParityTest, CancelledTrainingKeepsExactlyTheLastPublishedEpoch) {
   Dataset<float> direct_data{
       ConstMatrixMap<float>(data.x.values().data(), 2, 32),
       absl::MakeConstSpan(data.labels)};
-  ASSERT_TRUE(Train(&*model, direct_data, nullptr, options).ok());
+  ASSERT_TRUE(ValidateAndTrain(&*model, direct_data, nullptr, options).ok());
   for (int i = 0; i < model->num_layers(); ++i) {
     const LayerParameters<float>& layer = model->layer(i);
     ExpectBitIdentical(served.layers(i).weight(), layer.weight.data(),

@@ -160,5 +160,18 @@ TEST(TrainRequestFromProtoTest, ReportsTheTensorFieldAtFault) {
                 "learning_rate_schedule: expected one of");
 }
 
+TEST(PredictSamplesFromProtoTest, ViewsXAndRequiresIt) {
+  v1::PredictRequest request;
+  ExpectInvalid(PredictSamplesFromProto(request).status(),
+                "x: required: expected shape [N, inputs] with N >= 1, got an "
+                "empty tensor");
+  *request.mutable_x() = MakeTensor({2, 3}, {1, 2, 3, 4, 5, 6});
+  absl::StatusOr<ConstMatrixMap<float>> x = PredictSamplesFromProto(request);
+  ASSERT_TRUE(x.ok()) << x.status();
+  EXPECT_EQ(x->data(), request.x().values().data());
+  EXPECT_EQ(x->rows(), 3);
+  EXPECT_EQ(x->cols(), 2);
+}
+
 }  // namespace
 }  // namespace bnmlp

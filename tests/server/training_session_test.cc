@@ -54,7 +54,11 @@ class TrainingSessionTest : public ::testing::Test {
                                 },
                                 std::move(client_cancelled)};
     const Dataset<float> train = data_.view();
-    return RunTrainingSession(**run, train, nullptr, options_, stream);
+    absl::StatusOr<TrainingInputs<float>> inputs = ValidateTrainInputs(
+        (*run)->start().model->config(), train, nullptr, options_);
+    EXPECT_TRUE(inputs.ok()) << inputs.status();
+    if (!inputs.ok()) return inputs.status();
+    return RunTrainingSession(**run, *inputs, stream);
   }
 
   int Count(v1::TrainResponse::EventCase kind) const {
