@@ -64,6 +64,12 @@ absl::Status ValidateServerOptions(const ServerOptions& options) {
        }) {
     if (!status.ok()) return status;
   }
+  if (options.max_connection_idle < absl::ZeroDuration() ||
+      options.max_connection_idle > absl::Hours(24)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--max_connection_idle: expected 0 (never) to 24h, got ",
+                     absl::FormatDuration(options.max_connection_idle)));
+  }
   if (options.progress_interval < absl::ZeroDuration()) {
     return absl::InvalidArgumentError(
         absl::StrCat("--progress_interval: expected >= 0, got ",
@@ -96,6 +102,11 @@ absl::StatusOr<std::unique_ptr<BnmlpServer>> BnmlpServer::Start(
   // gRPC sets SO_REUSEPORT by default: a second server on a taken port
   // would start "fine" and silently share its traffic. Fail instead.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+  if (options.max_connection_idle > absl::ZeroDuration()) {
+    builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_IDLE_MS,
+                               static_cast<int>(absl::ToInt64Milliseconds(
+                                   options.max_connection_idle)));
+  }
   builder.RegisterService(&server->service_);
   builder.SetMaxReceiveMessageSize(options.max_message_bytes);
   builder.SetMaxSendMessageSize(options.max_message_bytes);

@@ -37,6 +37,10 @@ struct ServerOptions {
   std::shared_ptr<NativeModelFormat> native_format;
   // How often Train streams per-batch progress within an epoch.
   absl::Duration progress_interval = absl::Milliseconds(500);
+  // A client connection with no call for this long is closed (GOAWAY; the
+  // client reconnects when it next calls), so idle clients cannot hold the
+  // process's file descriptors. Zero: never.
+  absl::Duration max_connection_idle = absl::Minutes(5);
 };
 
 // INVALID_ARGUMENT naming the flag (--max_models, ...) unless every option

@@ -48,15 +48,16 @@ ServerProcess::ServerProcess(std::string temp_dir, pid_t pid)
       pid_(pid) {}
 
 absl::StatusOr<std::unique_ptr<ServerProcess>> ServerProcess::Start(
-    std::vector<std::string> extra_flags, absl::Duration startup_timeout) {
+    std::vector<std::string> extra_flags, absl::Duration startup_timeout,
+    std::vector<std::string> command_prefix) {
   const absl::Time deadline = absl::Now() + startup_timeout;
   absl::StatusOr<std::string> temp_dir = MakeTempDir();
   if (!temp_dir.ok()) return temp_dir.status();
   std::unique_ptr<ServerProcess> server(new ServerProcess(*temp_dir, -1));
 
-  std::vector<std::string> argv = {BnmlpServerPath(),
-                                   "--listen_address=127.0.0.1:0",
-                                   "--port_file=" + server->port_file_};
+  std::vector<std::string> argv = std::move(command_prefix);
+  argv.insert(argv.end(), {BnmlpServerPath(), "--listen_address=127.0.0.1:0",
+                           "--port_file=" + server->port_file_});
   argv.insert(argv.end(), extra_flags.begin(), extra_flags.end());
   const int log_fd = open(server->log_file_.c_str(),
                           O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
