@@ -80,11 +80,22 @@ absl::Status ValidateServerOptions(const ServerOptions& options) {
 
 BnmlpServer::BnmlpServer(const ServerOptions& options)
     : registry_(options.limits),
+      metrics_(options.metrics_address.empty()
+                   ? nullptr
+                   : std::make_shared<ServerMetrics>([this] {
+                       return static_cast<int64_t>(registry_.List().size());
+                     })),
       service_(&registry_,
                ServiceOptions{absl::ToDoubleSeconds(options.progress_interval),
                               options.max_message_bytes,
                               options.max_concurrent_predicts,
-                              options.native_format}) {}
+                              options.native_format, metrics_}) {}
+
+int BnmlpServer::metrics_port() const {
+  if (metrics_exposer_ == nullptr) return 0;
+  const std::vector<int> ports = metrics_exposer_->GetListeningPorts();
+  return ports.empty() ? 0 : ports.front();
+}
 
 absl::StatusOr<std::unique_ptr<BnmlpServer>> BnmlpServer::Start(
     const ServerOptions& options) {
@@ -96,6 +107,15 @@ absl::StatusOr<std::unique_ptr<BnmlpServer>> BnmlpServer::Start(
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
 
   std::unique_ptr<BnmlpServer> server(new BnmlpServer(options));
+  if (server->metrics_ != nullptr) {
+    absl::StatusOr<std::unique_ptr<prometheus::Exposer>> exposer =
+        ServeMetrics(options.metrics_address, *server->metrics_);
+    if (!exposer.ok()) {
+      server->shut_down_ = true;  // nothing was started
+      return exposer.status();
+    }
+    server->metrics_exposer_ = *std::move(exposer);
+  }
   grpc::ServerBuilder builder;
   builder.AddListeningPort(options.listen_address,
                            grpc::InsecureServerCredentials(), &server->port_);

@@ -41,6 +41,9 @@ struct ServerOptions {
   // client reconnects when it next calls), so idle clients cannot hold the
   // process's file descriptors. Zero: never.
   absl::Duration max_connection_idle = absl::Minutes(5);
+  // host:port for Prometheus's /metrics over HTTP (port 0 picks one, see
+  // BnmlpServer::metrics_port()). Empty: no metrics endpoint.
+  std::string metrics_address;
 };
 
 // INVALID_ARGUMENT naming the flag (--max_models, ...) unless every option
@@ -61,6 +64,8 @@ class BnmlpServer {
 
   // The bound port (the chosen one when the address asked for port 0).
   int port() const { return port_; }
+  // The bound metrics port; 0 without --metrics_address.
+  int metrics_port() const;
   ModelRegistry& registry() { return registry_; }
 
   // Graceful shutdown: health turns NOT_SERVING, running trainings are
@@ -79,7 +84,9 @@ class BnmlpServer {
   explicit BnmlpServer(const ServerOptions& options);
 
   ModelRegistry registry_;
+  std::shared_ptr<ServerMetrics> metrics_;  // null without metrics_address
   BnMlpServiceImpl service_;
+  std::unique_ptr<prometheus::Exposer> metrics_exposer_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
   bool shut_down_ = false;

@@ -78,6 +78,9 @@ ABSL_FLAG(double, listener_check_seconds, 10,
           "accepting, e.g. after running out of file descriptors) health "
           "turns NOT_SERVING and the process exits with code 3 so that its "
           "supervisor restarts it. 0 turns the check off");
+ABSL_FLAG(std::string, metrics_address, "",
+          "host:port to serve Prometheus metrics on over HTTP (GET "
+          "/metrics), e.g. 0.0.0.0:9090; empty: no metrics endpoint");
 ABSL_FLAG(double, progress_interval_seconds, 0.5,
           "How often Train streams per-batch progress within an epoch (epoch "
           "ends are always sent); 0 sends every batch");
@@ -102,6 +105,7 @@ absl::StatusOr<ServerOptions> OptionsFromFlags() {
   }
   options.progress_interval = absl::Seconds(interval);
   options.max_connection_idle = absl::GetFlag(FLAGS_max_connection_idle);
+  options.metrics_address = absl::GetFlag(FLAGS_metrics_address);
   if (absl::Status status = ValidateServerOptions(options); !status.ok()) {
     return status;
   }
@@ -173,10 +177,11 @@ std::unique_ptr<ListenerWatchdog> WatchListener(
       absl::Seconds(interval), /*max_misses=*/3,
       [target, unreachable](const absl::Status& last_error) {
         unreachable->store(true);
-        LogEvent(LogLevel::kError, absl::StrCat(
-            "event=listener_unreachable target=", target, " error=\"",
-            last_error.message(),
-            "\" action=shutdown exit_code=", kExitListenerUnreachable));
+        LogEvent(LogLevel::kError,
+                 absl::StrCat("event=listener_unreachable target=", target,
+                              " error=\"", last_error.message(),
+                              "\" action=shutdown exit_code=",
+                              kExitListenerUnreachable));
         kill(getpid(), SIGTERM);
       });
 }
@@ -218,7 +223,8 @@ int Run() {
       " max_concurrent_predicts=", options->max_concurrent_predicts,
       " gemm=", GemmBackend(), " max_models=", options->limits.max_models,
       " max_parameters=", options->limits.max_parameters, " max_message_bytes=",
-      options->max_message_bytes, " max_open_files=", descriptors->soft));
+      options->max_message_bytes, " max_open_files=", descriptors->soft,
+      " metrics_port=", (*server)->metrics_port()));
   std::atomic<bool> listener_unreachable{false};
   std::unique_ptr<ListenerWatchdog> watchdog = WatchListener(
       options->listen_address, (*server)->port(), &listener_unreachable);
