@@ -112,9 +112,11 @@ int Run() {
 
   const double flops = TrainFlopsPerSample(sizes);
   std::printf(
-      "bnmlp engine: arch %s, batch %d, %s, %d compute threads, GEMM %s\n",
+      "bnmlp engine: arch %s, batch %d, %s, %d compute threads, GEMM %s "
+      "%s\n",
       absl::GetFlag(FLAGS_arch).c_str(), absl::GetFlag(FLAGS_batch),
-      adam ? "adam" : "sgd", ComputeThreads(), GemmBackend());
+      adam ? "adam" : "sgd", ComputeThreads(), GemmBackend(),
+      GemmKernels().c_str());
   std::vector<std::string> epochs_json;
   TrainCallbacks<float> callbacks;
   callbacks.on_progress = [&](const TrainingProgress& p, const Model<float>&) {

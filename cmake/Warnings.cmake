@@ -2,9 +2,9 @@
 function(bnmlp_set_warnings target)
   target_compile_options(${target} INTERFACE -Wall -Wextra -Wpedantic
     -Wno-unused-parameter)
-  if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU" AND BNMLP_NATIVE)
+  if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU" AND BNMLP_MARCH_HAS_AVX512)
     # GCC 12 reports its own AVX-512 intrinsics (_mm512_undefined_*, reached
-    # through Eigen with -march=native) as (maybe-)uninitialized: GCC bug
+    # through Eigen when BNMLP_MARCH enables AVX-512) as (maybe-)uninitialized: GCC bug
     # 105593, fixed in GCC 13. Clang (the TSan build) still checks.
     target_compile_options(${target} INTERFACE -Wno-uninitialized
                            -Wno-maybe-uninitialized)

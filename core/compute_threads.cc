@@ -6,6 +6,7 @@
 #include <thread>
 #include <vector>
 
+#include "core/blas_kernels.h"
 #include "core/compute_pool.h"
 
 namespace bnmlp {
@@ -27,8 +28,17 @@ int DefaultThreads() {
       std::clamp(std::thread::hardware_concurrency(), 1u, 64u));
 }
 
+// OpenBLAS's kernels, corrected once for CPUs it does not know
+// (core/blas_kernels.h), before the first default pool and so before the
+// engine's first product.
+const BlasKernels& Kernels() {
+  static const BlasKernels kernels = UseBestBlasKernels();
+  return kernels;
+}
+
 // Publishes a new default pool of `threads` threads; pool_mu must be held.
 ComputePool* InstallPoolLocked(int threads) {
+  Kernels();
   ComputePool* pool = new ComputePool(threads);
   ComputePool* old = default_pool.exchange(pool, std::memory_order_acq_rel);
   if (old != nullptr) {
@@ -57,6 +67,12 @@ void SetComputeThreads(int n) {
 }
 
 int ComputeThreads() { return ComputePool::Default().threads(); }
+
+std::string GemmKernels() {
+  const BlasKernels& kernels = Kernels();
+  if (kernels.in_use == kernels.detected) return kernels.in_use;
+  return kernels.in_use + " (OpenBLAS chose " + kernels.detected + ")";
+}
 
 const char* GemmBackend() {
 #if defined(BNMLP_GEMM_OPENBLAS)

@@ -2,6 +2,8 @@
 #ifndef BNMLP_CORE_COMPUTE_THREADS_H_
 #define BNMLP_CORE_COMPUTE_THREADS_H_
 
+#include <string>
+
 namespace bnmlp {
 
 // Sizes the engine's compute pool (core/compute_pool.h) to n threads, the
@@ -18,6 +20,11 @@ int ComputeThreads();
 // The GEMM inside each pool block: "openblas" (Eigen with EIGEN_USE_BLAS)
 // or "eigen".
 const char* GemmBackend();
+
+// OpenBLAS's kernels in use, e.g. "SkylakeX", or "SkylakeX (OpenBLAS chose
+// Prescott)" where core/blas_kernels.h corrected OpenBLAS's choice; "" with
+// the eigen backend.
+std::string GemmKernels();
 
 }  // namespace bnmlp
 

@@ -64,6 +64,12 @@ absl::Status ValidateServerOptions(const ServerOptions& options) {
        }) {
     if (!status.ok()) return status;
   }
+  if (options.max_connection_idle < absl::ZeroDuration() ||
+      options.max_connection_idle > absl::Hours(24)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--max_connection_idle: expected 0 (never) to 24h, got ",
+                     absl::FormatDuration(options.max_connection_idle)));
+  }
   if (options.progress_interval < absl::ZeroDuration()) {
     return absl::InvalidArgumentError(
         absl::StrCat("--progress_interval: expected >= 0, got ",
@@ -74,11 +80,22 @@ absl::Status ValidateServerOptions(const ServerOptions& options) {
 
 BnmlpServer::BnmlpServer(const ServerOptions& options)
     : registry_(options.limits),
+      metrics_(options.metrics_address.empty()
+                   ? nullptr
+                   : std::make_shared<ServerMetrics>([this] {
+                       return static_cast<int64_t>(registry_.List().size());
+                     })),
       service_(&registry_,
                ServiceOptions{absl::ToDoubleSeconds(options.progress_interval),
                               options.max_message_bytes,
                               options.max_concurrent_predicts,
-                              options.native_format}) {}
+                              options.native_format, metrics_}) {}
+
+int BnmlpServer::metrics_port() const {
+  if (metrics_exposer_ == nullptr) return 0;
+  const std::vector<int> ports = metrics_exposer_->GetListeningPorts();
+  return ports.empty() ? 0 : ports.front();
+}
 
 absl::StatusOr<std::unique_ptr<BnmlpServer>> BnmlpServer::Start(
     const ServerOptions& options) {
@@ -91,6 +108,15 @@ absl::StatusOr<std::unique_ptr<BnmlpServer>> BnmlpServer::Start(
 
   std::unique_ptr<BnmlpServer> server(new BnmlpServer(options));
   server->service_.rpc_environment().SetAdmission(options.admission);
+  if (server->metrics_ != nullptr) {
+    absl::StatusOr<std::unique_ptr<prometheus::Exposer>> exposer =
+        ServeMetrics(options.metrics_address, *server->metrics_);
+    if (!exposer.ok()) {
+      server->shut_down_ = true;  // nothing was started
+      return exposer.status();
+    }
+    server->metrics_exposer_ = *std::move(exposer);
+  }
   grpc::ServerBuilder builder;
   builder.AddListeningPort(options.listen_address,
                            options.credentials != nullptr
@@ -100,6 +126,11 @@ absl::StatusOr<std::unique_ptr<BnmlpServer>> BnmlpServer::Start(
   // gRPC sets SO_REUSEPORT by default: a second server on a taken port
   // would start "fine" and silently share its traffic. Fail instead.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+  if (options.max_connection_idle > absl::ZeroDuration()) {
+    builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_IDLE_MS,
+                               static_cast<int>(absl::ToInt64Milliseconds(
+                                   options.max_connection_idle)));
+  }
   builder.RegisterService(&server->service_);
   builder.SetMaxReceiveMessageSize(options.max_message_bytes);
   builder.SetMaxSendMessageSize(options.max_message_bytes);

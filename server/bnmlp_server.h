@@ -38,6 +38,13 @@ struct ServerOptions {
   std::shared_ptr<NativeModelFormat> native_format;
   // How often Train streams per-batch progress within an epoch.
   absl::Duration progress_interval = absl::Milliseconds(500);
+  // A client connection with no call for this long is closed (GOAWAY; the
+  // client reconnects when it next calls), so idle clients cannot hold the
+  // process's file descriptors. Zero: never.
+  absl::Duration max_connection_idle = absl::Minutes(5);
+  // host:port for Prometheus's /metrics over HTTP (port 0 picks one, see
+  // BnmlpServer::metrics_port()). Empty: no metrics endpoint.
+  std::string metrics_address;
   // Transport security of the port (server/server_security.h); null:
   // plaintext.
   std::shared_ptr<grpc::ServerCredentials> credentials;
@@ -64,6 +71,8 @@ class BnmlpServer {
 
   // The bound port (the chosen one when the address asked for port 0).
   int port() const { return port_; }
+  // The bound metrics port; 0 without --metrics_address.
+  int metrics_port() const;
   ModelRegistry& registry() { return registry_; }
 
   // Graceful shutdown: health turns NOT_SERVING, running trainings are
@@ -82,7 +91,9 @@ class BnmlpServer {
   explicit BnmlpServer(const ServerOptions& options);
 
   ModelRegistry registry_;
+  std::shared_ptr<ServerMetrics> metrics_;  // null without metrics_address
   BnMlpServiceImpl service_;
+  std::unique_ptr<prometheus::Exposer> metrics_exposer_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
   bool shut_down_ = false;

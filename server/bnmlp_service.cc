@@ -26,9 +26,11 @@ constexpr char kShuttingDown[] = "the server is shutting down";
 
 // How long a Train's last events may wait for its client to read them:
 // after a finished run (the summary matters), and after a cancelled or
-// failed one (DeleteModel and shutdown must free the call within a second).
+// failed one (DeleteModel and shutdown must free the call within a second;
+// the status reaches the client in the trailers either way, and a client
+// that reads takes its last events in well under this on any sane link).
 constexpr absl::Duration kFinalEventsPatience = absl::Seconds(10);
-constexpr absl::Duration kStoppedRunPatience = absl::Seconds(1);
+constexpr absl::Duration kStoppedRunPatience = absl::Milliseconds(250);
 
 }  // namespace
 
@@ -39,7 +41,9 @@ BnMlpServiceImpl::BnMlpServiceImpl(ModelRegistry* registry,
       predict_slots_(options.max_concurrent_predicts),
       native_format_(options.native_format != nullptr
                          ? options.native_format
-                         : UnimplementedNativeModelFormat()) {}
+                         : UnimplementedNativeModelFormat()) {
+  if (options_.metrics != nullptr) rpc_.AddObserver(options_.metrics);
+}
 
 grpc::Status BnMlpServiceImpl::CreateModel(
     grpc::ServerContext* context, const v1::CreateModelRequest* request,
@@ -92,10 +96,19 @@ absl::Status BnMlpServiceImpl::DoTrain(
   ProgressSender sender([&writer](const v1::TrainResponse& event) {
     return writer.Write(event);
   });
-  const TrainingStream stream{
-      [&sender](const v1::TrainResponse& event) { return sender.Offer(event); },
-      [&context] { return context.IsCancelled(); }};
+  v1::TrainProgress last;  // the newest epoch end or summary
+  const TrainingStream stream{[&](const v1::TrainResponse& event) {
+                                if (event.has_epoch_end() || event.has_done()) {
+                                  last = event.has_done() ? event.done()
+                                                          : event.epoch_end();
+                                  if (event.has_epoch_end())
+                                    RecordEpoch(request.name(), last);
+                                }
+                                return sender.Offer(event);
+                              },
+                              [&context] { return context.IsCancelled(); }};
   const absl::Status status = RunTrainingSession(*run, inputs, stream);
+  LogTrainingEnd(request.name(), status, last);
   // What is still queued (the last epoch end, the summary) goes out now. A
   // client that does not take it in time is cut off, so that the call's
   // thread, its request and its model copy are released.
@@ -108,6 +121,41 @@ absl::Status BnMlpServiceImpl::DoTrain(
                           " action=cancelled_call"));
   }
   return status;
+}
+
+void BnMlpServiceImpl::RecordEpoch(const std::string& model,
+                                   const v1::TrainProgress& epoch_end) {
+  if (options_.metrics == nullptr) return;
+  options_.metrics->SetEpochFigures(
+      model, TrainingFigures{epoch_end.samples_per_second(), epoch_end.loss(),
+                             epoch_end.has_validation(),
+                             epoch_end.validation_accuracy()});
+}
+
+void BnMlpServiceImpl::LogTrainingEnd(const std::string& model,
+                                      const absl::Status& status,
+                                      const v1::TrainProgress& last) {
+  const absl::string_view outcome =
+      status.ok() ? "ok"
+      : (status.code() == absl::StatusCode::kCancelled ||
+         status.code() == absl::StatusCode::kUnavailable)
+          ? "cancelled"
+          : "failed";
+  if (options_.metrics != nullptr)
+    options_.metrics->CountTraining(model, outcome);
+  std::string line = absl::StrCat(
+      "event=train_finished model=", model, " outcome=", outcome,
+      " version=", last.version(), " epochs_done=", last.epoch(),
+      " seconds=", absl::SixDigits(last.elapsed_seconds()),
+      " samples_per_second=", absl::SixDigits(last.samples_per_second()),
+      " loss=", absl::SixDigits(last.loss()),
+      " accuracy=", absl::SixDigits(last.accuracy()));
+  if (last.has_validation()) {
+    absl::StrAppend(
+        &line, " validation_loss=", absl::SixDigits(last.validation_loss()),
+        " validation_accuracy=", absl::SixDigits(last.validation_accuracy()));
+  }
+  LogEvent(status.ok() ? LogLevel::kInfo : LevelOf(status.code()), line);
 }
 
 grpc::Status BnMlpServiceImpl::Predict(grpc::ServerContext* context,
@@ -164,6 +212,9 @@ absl::Status BnMlpServiceImpl::DoPredict(const grpc::ServerContext& context,
                        static_cast<size_t>(samples)));
   }
   response->set_version(snapshot.version);
+  if (options_.metrics != nullptr) {
+    options_.metrics->AddPredictRows(request.name(), samples);
+  }
   return absl::OkStatus();
 }
 
@@ -253,6 +304,8 @@ absl::Status BnMlpServiceImpl::DoDeleteModel(
     const v1::DeleteModelRequest& request, v1::DeleteModelResponse* response) {
   BNMLP_ASSIGN_OR_RETURN(bool cancelled, registry_->Delete(request.name()));
   response->set_cancelled_training(cancelled);
+  if (options_.metrics != nullptr)
+    options_.metrics->ForgetModel(request.name());
   return absl::OkStatus();
 }
 

@@ -21,6 +21,7 @@
 #include "bnmlp/v1/bnmlp.grpc.pb.h"
 #include "server/active_calls.h"
 #include "server/compute_slots.h"
+#include "server/metrics.h"
 #include "server/model_registry.h"
 #include "server/native_model_format.h"
 #include "server/rpc_call.h"
@@ -42,6 +43,8 @@ struct ServiceOptions {
   // FORMAT_BNMLP files for ExportModel and ImportModel: the model store's
   // native format. Null: UnimplementedNativeModelFormat().
   std::shared_ptr<NativeModelFormat> native_format;
+  // Prometheus metrics (server/metrics.h); null: none are kept.
+  std::shared_ptr<ServerMetrics> metrics;
 };
 
 // Thread-safe; every handler may run concurrently with every other. Each
@@ -97,6 +100,11 @@ class BnMlpServiceImpl final : public v1::BnMlpService::Service {
   absl::Status DoTrain(grpc::ServerContext& context,
                        const v1::TrainRequest& request,
                        grpc::ServerWriter<v1::TrainResponse>& writer);
+  // Metrics of an epoch end; the train_finished log line and outcome count.
+  void RecordEpoch(const std::string& model,
+                   const v1::TrainProgress& epoch_end);
+  void LogTrainingEnd(const std::string& model, const absl::Status& status,
+                      const v1::TrainProgress& last);
   absl::Status DoPredict(const grpc::ServerContext& context,
                          const v1::PredictRequest& request,
                          v1::PredictResponse* response);

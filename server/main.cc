@@ -1,5 +1,9 @@
 // bnmlp-server: the flags, the signals and the port file around BnmlpServer.
+#include <signal.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <atomic>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -17,6 +21,8 @@
 #include "server/bnmlp_server.h"
 #include "server/command_line.h"
 #include "server/event_log.h"
+#include "server/listener_watchdog.h"
+#include "server/process_limits.h"
 #include "server/security_flags.h"
 #include "server/shutdown_signal.h"
 
@@ -63,6 +69,19 @@ ABSL_FLAG(int64_t, max_parameters, int64_t{16} << 20,
 ABSL_FLAG(double, shutdown_grace_seconds, 10,
           "On SIGINT/SIGTERM, how long in-flight calls may take to finish "
           "before they are cancelled");
+ABSL_FLAG(absl::Duration, max_connection_idle, absl::Minutes(5),
+          "Close a client connection after this long without a call (the "
+          "client reconnects on its next call), so idle clients cannot hold "
+          "file descriptors; e.g. 30s, 5m; 0 never closes");
+ABSL_FLAG(double, listener_check_seconds, 10,
+          "Every this many seconds, connect to the server's own port over a "
+          "new connection; after 3 failures in a row (the listener stopped "
+          "accepting, e.g. after running out of file descriptors) health "
+          "turns NOT_SERVING and the process exits with code 3 so that its "
+          "supervisor restarts it. 0 turns the check off");
+ABSL_FLAG(std::string, metrics_address, "",
+          "host:port to serve Prometheus metrics on over HTTP (GET "
+          "/metrics), e.g. 0.0.0.0:9090; empty: no metrics endpoint");
 ABSL_FLAG(double, progress_interval_seconds, 0.5,
           "How often Train streams per-batch progress within an epoch (epoch "
           "ends are always sent); 0 sends every batch");
@@ -86,6 +105,8 @@ absl::StatusOr<ServerOptions> OptionsFromFlags() {
         "--progress_interval_seconds: expected 0 to 3600, got ", interval));
   }
   options.progress_interval = absl::Seconds(interval);
+  options.max_connection_idle = absl::GetFlag(FLAGS_max_connection_idle);
+  options.metrics_address = absl::GetFlag(FLAGS_metrics_address);
   if (absl::Status status = ValidateServerOptions(options); !status.ok()) {
     return status;
   }
@@ -97,6 +118,11 @@ absl::Status ValidateProcessFlags() {
   if (compute_threads < 1 || compute_threads > 1024) {
     return absl::InvalidArgumentError(absl::StrCat(
         "--compute_threads: expected 1 to 1024, got ", compute_threads));
+  }
+  const double check = absl::GetFlag(FLAGS_listener_check_seconds);
+  if (!(check >= 0 && check <= 3600)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--listener_check_seconds: expected 0 (off) to 3600, got ", check));
   }
   const double grace = absl::GetFlag(FLAGS_shutdown_grace_seconds);
   if (!(grace >= 0 && grace <= 3600)) {
@@ -131,6 +157,36 @@ std::string BoundAddress(const std::string& listen_address, int port) {
   return absl::StrCat(listen_address.substr(0, colon), ":", port);
 }
 
+// Exit code when the listener stopped accepting connections.
+constexpr int kExitListenerUnreachable = 3;
+
+// Starts the watchdog of the listener on `port` (ListenerWatchdog), unless
+// --listener_check_seconds is 0. When it gives up, it records why in
+// `*unreachable` and asks for a shutdown as SIGTERM would.
+std::unique_ptr<ListenerWatchdog> WatchListener(
+    const std::string& listen_address, int port, bool tls,
+    std::atomic<bool>* unreachable) {
+  const double interval = absl::GetFlag(FLAGS_listener_check_seconds);
+  if (interval == 0) return nullptr;
+  const std::string target = *SelfProbeTarget(listen_address, port);
+  const absl::Duration timeout =
+      std::clamp(absl::Seconds(interval), absl::Seconds(1), absl::Seconds(5));
+  return std::make_unique<ListenerWatchdog>(
+      [target, timeout, tls] {
+        return ProbeHealthOverNewConnection(target, timeout, tls);
+      },
+      absl::Seconds(interval), /*max_misses=*/3,
+      [target, unreachable](const absl::Status& last_error) {
+        unreachable->store(true);
+        LogEvent(LogLevel::kError,
+                 absl::StrCat("event=listener_unreachable target=", target,
+                              " error=\"", last_error.message(),
+                              "\" action=shutdown exit_code=",
+                              kExitListenerUnreachable));
+        kill(getpid(), SIGTERM);
+      });
+}
+
 int Fail(const absl::Status& status) {
   LogEvent(absl::StrCat("event=fatal error=\"", status.message(), "\""));
   return 1;
@@ -147,6 +203,8 @@ int Run() {
     return Fail(status);
   }
   SetComputeThreads(absl::GetFlag(FLAGS_compute_threads));
+  absl::StatusOr<DescriptorLimit> descriptors = RaiseDescriptorLimitToHard();
+  if (!descriptors.ok()) return Fail(descriptors.status());
   absl::StatusOr<ServerSecurity> security =
       SecurityFromFlags(options->listen_address, options->model_dir);
   if (!security.ok()) return Fail(security.status());
@@ -171,13 +229,24 @@ int Run() {
       " max_concurrent_predicts=", options->max_concurrent_predicts,
       " gemm=", GemmBackend(), " max_models=", options->limits.max_models,
       " max_parameters=", options->limits.max_parameters, " max_message_bytes=",
-      options->max_message_bytes, " ", security->summary));
+      options->max_message_bytes, " max_open_files=", descriptors->soft,
+      " metrics_port=", (*server)->metrics_port(), " ", security->summary));
+  std::atomic<bool> listener_unreachable{false};
+  std::unique_ptr<ListenerWatchdog> watchdog =
+      WatchListener(options->listen_address, (*server)->port(), security->tls,
+                    &listener_unreachable);
 
   const int signal_number = WaitForShutdownSignal();
+  watchdog.reset();
   LogEvent(absl::StrCat("event=signal signal=", strsignal(signal_number),
                         " action=graceful_shutdown"));
   (*server)->Shutdown(
       absl::Seconds(absl::GetFlag(FLAGS_shutdown_grace_seconds)));
+  if (listener_unreachable.load()) {
+    LogEvent(
+        absl::StrCat("event=stopped exit_code=", kExitListenerUnreachable));
+    return kExitListenerUnreachable;
+  }
   LogEvent("event=stopped");
   return 0;
 }
@@ -192,7 +261,8 @@ int main(int argc, char** argv) {
       "Usage: bnmlp-server [--listen_address=0.0.0.0:50051] [flags]\n"
       "SIGINT/SIGTERM shut it down gracefully. Logs go to stderr, one line "
       "per event. Exit codes: 0 after a graceful shutdown, --help or "
-      "--version; 1 on a fatal error; 2 on a bad command line.";
+      "--version; 1 on a fatal error; 2 on a bad command line; 3 when the "
+      "listener stopped accepting connections (--listener_check_seconds).";
   const bnmlp::ServerCommandLine command_line = bnmlp::ParseServerCommandLine(
       absl::MakeConstSpan(argv, static_cast<size_t>(argc)), usage);
   switch (command_line.action) {

@@ -133,6 +133,7 @@ absl::Status ConfigureTls(const SecurityOptions& options,
         GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY;
   }
   security.credentials = grpc::SslServerCredentials(ssl);
+  security.tls = true;
   absl::StrAppend(&security.summary, "tls=on client_certs=",
                   options.tls_client_ca_file.empty() ? "off" : "required");
   return absl::OkStatus();

@@ -38,6 +38,7 @@ struct SecurityOptions {
 struct ServerSecurity {
   // TLS or plaintext credentials for the listening port; never null.
   std::shared_ptr<grpc::ServerCredentials> credentials;
+  bool tls = false;  // whether `credentials` are TLS
   // Token authentication; null when the server runs open.
   std::shared_ptr<const RpcAdmission> admission;
   // For the startup log line, e.g. "tls=on client_certs=required

@@ -10,7 +10,7 @@ namespace bnmlp::testing {
 const nlohmann::json& GoldenFile() {
   static const nlohmann::json file = [] {
     const std::string path =
-        absl::StrCat(BNMLP_SHARED_DIR, "/testdata/golden_bnmlp.json");
+        absl::StrCat(BNMLP_SOURCE_DIR, "/tests/testdata/golden_bnmlp.json");
     std::ifstream in(path);
     if (!in) throw std::runtime_error("cannot open " + path);
     return nlohmann::json::parse(in);

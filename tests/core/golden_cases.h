@@ -1,5 +1,8 @@
-// Reads ../shared/testdata/golden_bnmlp.json (made by make_golden.py with
-// PyTorch in float64) into engine types.
+// Reads tests/testdata/golden_bnmlp.json, the project's reference values
+// (made by tests/testdata/make_golden.py with PyTorch in float64; its
+// docstring, also stored in the file's "conventions", states the layouts,
+// names and rules), into engine types. A missing or unreadable file throws,
+// so every golden test fails loudly.
 #ifndef BNMLP_TESTS_CORE_GOLDEN_CASES_H_
 #define BNMLP_TESTS_CORE_GOLDEN_CASES_H_
 

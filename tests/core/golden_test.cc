@@ -1,8 +1,9 @@
-// Parity with PyTorch: every case of ../shared/testdata/golden_bnmlp.json
-// (14 networks: {pre, post, none} x {relu, tanh, sigmoid, identity}
-// classification and pre/post relu regression), in double (1e-9) and float
-// (1e-4): training-mode outputs and loss, every gradient and the input
-// gradient, running statistics, eval outputs, two SGD and two Adam steps.
+// Parity with PyTorch: every case of tests/testdata/golden_bnmlp.json (made
+// by tests/testdata/make_golden.py with torch in float64; 14 networks: {pre,
+// post, none} x {relu, tanh, sigmoid, identity} classification and pre/post
+// relu regression), in double (1e-9) and float (1e-4): training-mode outputs
+// and loss, every gradient and the input gradient, running statistics, eval
+// outputs, two SGD and two Adam steps.
 #include <algorithm>
 #include <cmath>
 #include <functional>

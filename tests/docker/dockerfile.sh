@@ -1,8 +1,8 @@
 # shellcheck shell=bash
 # Reads docker/Dockerfile for the tests in this directory (sourced by bash).
 # It understands the subset the Dockerfile uses: `FROM image AS name`
-# stages, backslash line continuations, whole-line comments, `ARG
-# NAME="value"` and exec-form (JSON array) instructions.
+# stages, backslash line continuations, whole-line comments and `ARG
+# NAME="value"`.
 
 # Prints the Dockerfile's instructions one per line: continuation lines
 # joined with a space, comments and blank lines dropped.
@@ -68,26 +68,4 @@ dockerfile_runtime_packages() {
     return 1
   fi
   printf '%s\n' "${packages[@]}"
-}
-
-# Parses an exec-form JSON array of plain strings (no escapes), e.g.
-# ["bnmlp", "health"], into the array variable named by $2.
-parse_exec_form() {
-  local text="$1"
-  local -n parse_exec_form_result="$2"
-  parse_exec_form_result=()
-  if [[ ! "$text" =~ ^[[:space:]]*\[(.*)\][[:space:]]*$ ]]; then
-    echo "expected an exec-form JSON array [\"...\", ...], got: $text" >&2
-    return 1
-  fi
-  local rest="${BASH_REMATCH[1]}"
-  local element_pattern='^[[:space:]]*"([^"\\]*)"[[:space:]]*(,(.*))?$'
-  while [[ "$rest" =~ [^[:space:]] ]]; do
-    if [[ ! "$rest" =~ $element_pattern ]]; then
-      echo "expected plain quoted strings (no escapes) in: $text" >&2
-      return 1
-    fi
-    parse_exec_form_result+=("${BASH_REMATCH[1]}")
-    rest="${BASH_REMATCH[3]}"
-  done
 }

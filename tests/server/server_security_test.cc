@@ -39,6 +39,7 @@ TEST(ConfigureSecurityTest, LoopbackWithoutTokensIsOpenPlaintext) {
   EXPECT_NE(security->credentials, nullptr);
   EXPECT_EQ(security->admission, nullptr);
   EXPECT_EQ(security->summary, "tls=off auth=none(loopback)");
+  EXPECT_FALSE(security->tls);
 }
 
 TEST(ConfigureSecurityTest, BeyondLoopbackWithoutTokensGeneratesOne) {
@@ -106,6 +107,7 @@ TEST_F(TlsSecurityTest, CertificateKeyAndClientCa) {
       ConfigureSecurity(options, "127.0.0.1:0", "");
   ASSERT_TRUE(security.ok()) << security.status();
   EXPECT_EQ(security->summary, "tls=on client_certs=off auth=none(loopback)");
+  EXPECT_TRUE(security->tls);
   options.tls_client_ca_file = certs_.ca_cert;
   security = ConfigureSecurity(options, "127.0.0.1:0", "");
   ASSERT_TRUE(security.ok()) << security.status();

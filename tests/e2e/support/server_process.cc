@@ -49,6 +49,7 @@ ServerProcess::ServerProcess(std::string temp_dir, pid_t pid)
 
 absl::StatusOr<std::unique_ptr<ServerProcess>> ServerProcess::Start(
     std::vector<std::string> extra_flags, absl::Duration startup_timeout,
+    std::vector<std::string> command_prefix,
     std::shared_ptr<grpc::ChannelCredentials> health_credentials) {
   const absl::Time deadline = absl::Now() + startup_timeout;
   absl::StatusOr<std::string> temp_dir = MakeTempDir();
@@ -58,9 +59,9 @@ absl::StatusOr<std::unique_ptr<ServerProcess>> ServerProcess::Start(
                                     ? std::move(health_credentials)
                                     : grpc::InsecureChannelCredentials();
 
-  std::vector<std::string> argv = {BnmlpServerPath(),
-                                   "--listen_address=127.0.0.1:0",
-                                   "--port_file=" + server->port_file_};
+  std::vector<std::string> argv = std::move(command_prefix);
+  argv.insert(argv.end(), {BnmlpServerPath(), "--listen_address=127.0.0.1:0",
+                           "--port_file=" + server->port_file_});
   argv.insert(argv.end(), extra_flags.begin(), extra_flags.end());
   const int log_fd = open(server->log_file_.c_str(),
                           O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);

@@ -27,11 +27,14 @@ class ServerProcess {
   // bound port and a grpc.health.v1.Health/Check answers SERVING. Errors
   // (the server exits early, or is not serving within `startup_timeout`)
   // include the server's log; the process is then killed and reaped.
+  // `command_prefix` runs the server through another program that execs
+  // it (e.g. {"prlimit", "--nofile=64:64"}), so pid() is still the server.
   // `health_credentials` (null: plaintext) is how the health check connects,
   // for servers started with TLS flags.
   static absl::StatusOr<std::unique_ptr<ServerProcess>> Start(
       std::vector<std::string> extra_flags = {},
       absl::Duration startup_timeout = absl::Seconds(60),
+      std::vector<std::string> command_prefix = {},
       std::shared_ptr<grpc::ChannelCredentials> health_credentials = nullptr);
 
   ServerProcess(const ServerProcess&) = delete;

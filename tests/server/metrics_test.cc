@@ -1,0 +1,154 @@
+#include "server/metrics.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <memory>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "bnmlp/v1/bnmlp.grpc.pb.h"
+#include "common/build_info.h"
+#include "gmock/gmock.h"
+#include "grpcpp/client_context.h"
+#include "grpcpp/create_channel.h"
+#include "grpcpp/security/credentials.h"
+#include "gtest/gtest.h"
+#include "server/bnmlp_server.h"
+
+namespace bnmlp {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+// GET `path` over HTTP/1.0; the whole response (status line, headers,
+// body), or what came before an error.
+std::string HttpGetForTest(const std::string& host, int port,
+                           const std::string& path) {
+  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return "socket failed";
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(static_cast<uint16_t>(port));
+  inet_pton(AF_INET, host.c_str(), &address.sin_addr);
+  std::string response;
+  if (connect(fd, reinterpret_cast<const sockaddr*>(&address),
+              sizeof(address)) == 0) {
+    const std::string request =
+        absl::StrCat("GET ", path, " HTTP/1.0\r\nHost: ", host, "\r\n\r\n");
+    if (send(fd, request.data(), request.size(), MSG_NOSIGNAL) ==
+        static_cast<ssize_t>(request.size())) {
+      char buffer[4096];
+      ssize_t n;
+      while ((n = recv(fd, buffer, sizeof(buffer), 0)) > 0) {
+        response.append(buffer, static_cast<size_t>(n));
+      }
+    }
+  }
+  close(fd);
+  return response;
+}
+
+TEST(ServerMetricsTest, CountsCallsByMethodAndCodeWithLatency) {
+  ServerMetrics metrics([] { return int64_t{3}; });
+  const absl::Status ok;
+  const absl::Status not_found = absl::NotFoundError("no model");
+  metrics.OnFinished(
+      {"Predict", "m", "id-1", "peer", ok, absl::Microseconds(80)});
+  metrics.OnFinished({"Predict", "m", "id-2", "peer", ok, absl::Seconds(2)});
+  metrics.OnFinished(
+      {"GetModel", "x", "id-3", "peer", not_found, absl::Milliseconds(1)});
+  const std::string text = metrics.Scrape();
+  EXPECT_THAT(text, HasSubstr("bnmlp_rpc_requests_total{code=\"OK\",method="
+                              "\"Predict\"} 2"));
+  EXPECT_THAT(text, HasSubstr("bnmlp_rpc_requests_total{code=\"NOT_FOUND\","
+                              "method=\"GetModel\"} 1"));
+  EXPECT_THAT(text, HasSubstr("bnmlp_rpc_duration_seconds_count{method="
+                              "\"Predict\"} 2"));
+  EXPECT_THAT(text, HasSubstr("bnmlp_rpc_duration_seconds_sum{method="
+                              "\"Predict\"} 2.00008"));
+  EXPECT_THAT(text, HasSubstr("bnmlp_models 3"));
+  EXPECT_THAT(text, HasSubstr(absl::StrCat("bnmlp_build_info{git=\"",
+                                           GitCommit(), "\",version=\"",
+                                           ProjectVersion(), "\"} 1")));
+}
+
+TEST(ServerMetricsTest, ModelSeriesAreDroppedWhenTheModelIs) {
+  ServerMetrics metrics([] { return int64_t{0}; });
+  metrics.AddPredictRows("fmnist", 256);
+  metrics.AddPredictRows("fmnist", 1);
+  metrics.SetEpochFigures("fmnist", {12345.5, 0.25, true, 0.875});
+  metrics.CountTraining("fmnist", "ok");
+  metrics.SetEpochFigures("other", {1, 2, false, 0});
+  std::string text = metrics.Scrape();
+  EXPECT_THAT(text,
+              HasSubstr("bnmlp_predict_rows_total{model=\"fmnist\"} 257"));
+  EXPECT_THAT(text, HasSubstr("bnmlp_training_samples_per_second{model="
+                              "\"fmnist\"} 12345.5"));
+  EXPECT_THAT(text, HasSubstr("bnmlp_training_loss{model=\"fmnist\"} 0.25"));
+  EXPECT_THAT(text, HasSubstr("bnmlp_training_validation_accuracy{model="
+                              "\"fmnist\"} 0.875"));
+  EXPECT_THAT(text, HasSubstr("bnmlp_trainings_total{model=\"fmnist\","
+                              "outcome=\"ok\"} 1"));
+  // No validation, no validation series.
+  EXPECT_THAT(text, Not(HasSubstr("validation_accuracy{model=\"other\"")));
+
+  metrics.ForgetModel("fmnist");
+  text = metrics.Scrape();
+  EXPECT_THAT(text, Not(HasSubstr("model=\"fmnist\"")));
+  EXPECT_THAT(text, HasSubstr("bnmlp_training_loss{model=\"other\"} 2"));
+}
+
+// Through a real server: a Predict moves the counters, and the exposer
+// serves them over HTTP.
+TEST(ServerMetricsTest, TheServerCountsItsCallsAndServesThem) {
+  ServerOptions options;
+  options.listen_address = "127.0.0.1:0";
+  options.metrics_address = "127.0.0.1:0";
+  absl::StatusOr<std::unique_ptr<BnmlpServer>> server =
+      BnmlpServer::Start(options);
+  ASSERT_TRUE(server.ok()) << server.status();
+  ASSERT_GT((*server)->metrics_port(), 0);
+  auto stub = v1::BnMlpService::NewStub(
+      grpc::CreateChannel(absl::StrCat("127.0.0.1:", (*server)->port()),
+                          grpc::InsecureChannelCredentials()));
+  v1::CreateModelRequest create;
+  create.set_name("m");
+  for (int size : {2, 3}) create.add_layer_sizes(size);
+  v1::ModelInfo info;
+  grpc::ClientContext create_context;
+  ASSERT_TRUE(stub->CreateModel(&create_context, create, &info).ok());
+  v1::PredictRequest predict;
+  predict.set_name("m");
+  predict.mutable_x()->add_shape(4);
+  predict.mutable_x()->add_shape(2);
+  predict.mutable_x()->mutable_values()->Resize(8, 0.5f);
+  v1::PredictResponse response;
+  grpc::ClientContext predict_context;
+  ASSERT_TRUE(stub->Predict(&predict_context, predict, &response).ok());
+
+  // A plain HTTP GET, as Prometheus scrapes.
+  const std::string scrape =
+      HttpGetForTest("127.0.0.1", (*server)->metrics_port(), "/metrics");
+  EXPECT_THAT(scrape, HasSubstr("200 OK"));
+  EXPECT_THAT(scrape, HasSubstr("bnmlp_rpc_requests_total{code=\"OK\","
+                                "method=\"Predict\"} 1"));
+  EXPECT_THAT(scrape, HasSubstr("bnmlp_predict_rows_total{model=\"m\"} 4"));
+  EXPECT_THAT(scrape, HasSubstr("bnmlp_models 1"));
+}
+
+TEST(ServerMetricsTest, AnAddressThatCannotBeBoundFailsTheStart) {
+  ServerOptions options;
+  options.listen_address = "127.0.0.1:0";
+  options.metrics_address = "256.0.0.1:1";
+  absl::StatusOr<std::unique_ptr<BnmlpServer>> server =
+      BnmlpServer::Start(options);
+  ASSERT_FALSE(server.ok());
+  EXPECT_THAT(server.status().message(), HasSubstr("--metrics_address"));
+}
+
+}  // namespace
+}  // namespace bnmlp
