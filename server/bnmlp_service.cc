@@ -95,7 +95,8 @@ absl::Status BnMlpServiceImpl::DoTrain(
   const TrainingStream stream{
       [&sender](const v1::TrainResponse& event) { return sender.Offer(event); },
       [&context] { return context.IsCancelled(); }};
-  const absl::Status status = RunTrainingSession(*run, inputs, stream);
+  const absl::Status status =
+      RunTrainingSession(*run, inputs, stream, request.resume());
   // What is still queued (the last epoch end, the summary) goes out now. A
   // client that does not take it in time is cut off, so that the call's
   // thread, its request and its model copy are released.
@@ -120,8 +121,9 @@ grpc::Status BnMlpServiceImpl::Predict(grpc::ServerContext* context,
 absl::Status BnMlpServiceImpl::DoPredict(const grpc::ServerContext& context,
                                          const v1::PredictRequest& request,
                                          v1::PredictResponse* response) {
-  BNMLP_ASSIGN_OR_RETURN(ModelSnapshot snapshot,
-                         registry_->GetSnapshot(request.name()));
+  BNMLP_ASSIGN_OR_RETURN(
+      ModelSnapshot snapshot,
+      registry_->GetSnapshot(request.name(), request.version()));
   const InferenceModel<float>& model = *snapshot.inference;
   BNMLP_ASSIGN_OR_RETURN(ConstMatrixMap<float> x,
                          PredictSamplesFromProto(request));
@@ -208,8 +210,9 @@ grpc::Status BnMlpServiceImpl::GetParameters(
 absl::Status BnMlpServiceImpl::DoGetParameters(
     const v1::GetParametersRequest& request,
     v1::GetParametersResponse* response) {
-  BNMLP_ASSIGN_OR_RETURN(ModelSnapshot snapshot,
-                         registry_->GetSnapshot(request.name()));
+  BNMLP_ASSIGN_OR_RETURN(
+      ModelSnapshot snapshot,
+      registry_->GetSnapshot(request.name(), request.version()));
   response->set_name(request.name());
   response->set_version(snapshot.version);
   ParametersToProto(*snapshot.model, response);
