@@ -233,8 +233,9 @@ absl::Status StoredModel::WriteVersion(const ModelVersion& version) {
 void StoredModel::WriteVersionInBackground(ModelVersion version) {
   bool schedule = false;
   {
-    std::lock_guard<std::mutex> lock(mu_);
-    queued_ = std::move(version);
+    std::unique_lock<std::mutex> lock(mu_);
+    written_.wait(lock, [this] { return queued_.size() < kMaxQueuedVersions; });
+    queued_.push_back(std::move(version));
     if (!scheduled_) scheduled_ = schedule = true;
   }
   // The writer takes a reference: the shared_ptr that owns this object.
@@ -246,7 +247,10 @@ void StoredModel::WriteQueued() {
   std::optional<ModelVersion> version;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    version.swap(queued_);
+    if (!queued_.empty()) {
+      version = std::move(queued_.front());
+      queued_.pop_front();
+    }
   }
   if (version.has_value()) {
     const absl::Status written = WriteVersion(*version);
@@ -262,19 +266,16 @@ void StoredModel::WriteQueued() {
   bool again = false;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    again = queued_.has_value();
+    again = !queued_.empty();
     if (!again) scheduled_ = false;
   }
-  if (again) {
-    writer_->Schedule(shared_from_this());
-  } else {
-    idle_.notify_all();
-  }
+  written_.notify_all();
+  if (again) writer_->Schedule(shared_from_this());
 }
 
 absl::Status StoredModel::Flush() {
   std::unique_lock<std::mutex> lock(mu_);
-  idle_.wait(lock, [this] { return !scheduled_; });
+  written_.wait(lock, [this] { return !scheduled_; });
   absl::Status error = std::move(background_error_);
   background_error_ = absl::OkStatus();
   return error;

@@ -64,10 +64,11 @@ class StoredModel : public std::enable_shared_from_this<StoredModel> {
   // keep_versions. Errors name the path (RESOURCE_EXHAUSTED for a full
   // disk); FAILED_PRECONDITION once the model was deleted.
   absl::Status WriteVersion(const ModelVersion& version);
-  // Hands `version` to the store's writer thread and returns at once. A
-  // newer version replaces a queued one of this model not yet started (on
-  // a slow disk, intermediate epochs are skipped, never training).
+  // Hands `version` to the store's writer thread. Returns at once unless
+  // kMaxQueuedVersions of this model are already waiting: then it waits for
+  // one write (the disk sets the pace only when it falls that far behind).
   void WriteVersionInBackground(ModelVersion version);
+  static constexpr size_t kMaxQueuedVersions = 2;
   // Waits until this model's background writes are done; returns the first
   // error since the previous Flush.
   absl::Status Flush();
@@ -104,11 +105,11 @@ class StoredModel : public std::enable_shared_from_this<StoredModel> {
 
   // Held only to read or update the fields below.
   mutable std::mutex mu_;
-  std::condition_variable idle_;   // signalled when `scheduled_` turns false
-  std::vector<int64_t> versions_;  // guarded by mu_
-  std::optional<ModelVersion> queued_;  // guarded by mu_
-  bool scheduled_ = false;         // queued or being written; guarded by mu_
-  absl::Status background_error_;  // guarded by mu_
+  std::condition_variable written_;  // signalled after each queued write
+  std::vector<int64_t> versions_;    // guarded by mu_
+  std::deque<ModelVersion> queued_;  // guarded by mu_
+  bool scheduled_ = false;           // queued or being written; guarded by mu_
+  absl::Status background_error_;    // guarded by mu_
 };
 
 // A model as the store holds it after a load.
