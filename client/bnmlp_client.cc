@@ -116,6 +116,7 @@ v1::TrainRequest MakeTrainRequest(const std::string& name,
   if (options.weight_decay.has_value()) {
     request.set_weight_decay(*options.weight_decay);
   }
+  request.set_resume(options.resume);
   if (options.shuffle_seed.has_value()) {
     request.set_shuffle_seed(*options.shuffle_seed);
   }
@@ -228,7 +229,8 @@ absl::StatusOr<v1::TrainProgress> BnmlpClient::Train(
 
 absl::StatusOr<Prediction> BnmlpClient::Predict(
     const std::string& name, absl::Span<const float> features,
-    int64_t num_features, const PredictProgressCallback& on_progress) {
+    int64_t num_features, const PredictProgressCallback& on_progress,
+    int64_t version) {
   const auto num_values = static_cast<int64_t>(features.size());
   if (num_features <= 0 || num_values == 0 || num_values % num_features != 0) {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -245,6 +247,7 @@ absl::StatusOr<Prediction> BnmlpClient::Predict(
     const int64_t rows = std::min(chunk_rows, num_rows - first);
     v1::PredictRequest request;
     request.set_name(name);
+    request.set_version(version);
     const int64_t shape[] = {rows, num_features};
     *request.mutable_x() = ToTensorProto(
         features.subspan(first * num_features, rows * num_features), shape);
@@ -276,9 +279,10 @@ absl::StatusOr<Prediction> BnmlpClient::Predict(
 }
 
 absl::StatusOr<ModelParameters> BnmlpClient::GetParameters(
-    const std::string& name) {
+    const std::string& name, int64_t version) {
   v1::GetParametersRequest request;
   request.set_name(name);
+  request.set_version(version);
   v1::GetParametersResponse response;
   auto context = UnaryContext();
   BNMLP_RETURN_IF_ERROR(

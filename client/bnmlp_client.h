@@ -108,6 +108,9 @@ struct TrainOptions {
   std::optional<bool> nesterov;
   std::optional<float> weight_decay;
   std::optional<uint64_t> shuffle_seed;
+  // Continue from the model's latest version with its optimizer state
+  // (TrainRequest.resume).
+  bool resume = false;
 };
 
 // Receives every message of the Train stream (one event each: `progress`
@@ -178,9 +181,12 @@ class BnmlpClient {
   // sent in chunks of options.predict_rows_per_request rows.
   absl::StatusOr<Prediction> Predict(
       const std::string& name, absl::Span<const float> features,
-      int64_t num_features, const PredictProgressCallback& on_progress = {});
+      int64_t num_features, const PredictProgressCallback& on_progress = {},
+      int64_t version = 0);
 
-  absl::StatusOr<ModelParameters> GetParameters(const std::string& name);
+  // `version` 0: the latest; another: a retained version.
+  absl::StatusOr<ModelParameters> GetParameters(const std::string& name,
+                                                int64_t version = 0);
   absl::StatusOr<std::vector<v1::ModelInfo>> ListModels();
   absl::StatusOr<v1::ModelInfo> GetModel(const std::string& name);
   // Returns whether a running Train was cancelled by the delete.

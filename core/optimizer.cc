@@ -162,6 +162,63 @@ void Optimizer<T>::Step(const std::vector<LayerGradients<T>>& gradients,
   });
 }
 
+template <typename T>
+OptimizerState<T> Optimizer<T>::ExportState() const {
+  OptimizerState<T> state;
+  state.kind = options_.kind;
+  state.steps = steps_;
+  state.first.reserve(slots_.size());
+  state.second.reserve(slots_.size());
+  for (const Slot& slot : slots_) {
+    state.first.push_back(slot.first);
+    state.second.push_back(slot.second);
+  }
+  return state;
+}
+
+template <typename T>
+absl::Status Optimizer<T>::RestoreState(const OptimizerState<T>& state) {
+  auto kind_name = [](OptimizerKind kind) {
+    return kind == OptimizerKind::kAdam ? "Adam" : "SGD";
+  };
+  if (state.kind != options_.kind) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "optimizer: the saved state is ", kind_name(state.kind),
+        "'s, this run uses ", kind_name(options_.kind),
+        " (resume with the optimizer the model was trained with)"));
+  }
+  if (state.steps < 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("optimizer state: steps must be >= 0, got ", state.steps));
+  }
+  if (state.first.size() != slots_.size() ||
+      state.second.size() != slots_.size()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "optimizer state: expected ", slots_.size(), " tensors, got ",
+        state.first.size(), " and ", state.second.size()));
+  }
+  for (size_t i = 0; i < slots_.size(); ++i) {
+    const Slot& slot = slots_[i];
+    if (state.first[i].size() != slot.first.size() ||
+        state.second[i].size() != slot.second.size()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "optimizer state: tensor ", i, " expected ", slot.first.size(), "/",
+          slot.second.size(), " values, got ", state.first[i].size(), "/",
+          state.second[i].size()));
+    }
+    if (!state.first[i].allFinite() || !state.second[i].allFinite()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "optimizer state: tensor ", i, " holds non-finite values"));
+    }
+  }
+  for (size_t i = 0; i < slots_.size(); ++i) {
+    slots_[i].first = state.first[i];
+    slots_[i].second = state.second[i];
+  }
+  steps_ = state.steps;
+  return absl::OkStatus();
+}
+
 template class Optimizer<float>;
 template class Optimizer<double>;
 

@@ -36,6 +36,23 @@ struct OptimizerOptions {
 // every option is finite and in range.
 absl::Status ValidateOptimizerOptions(const OptimizerOptions& options);
 
+// What an Optimizer carries from one step to the next, exported so that a
+// later run can continue exactly where this one stopped (resumed training,
+// the model store).
+template <typename T>
+struct OptimizerState {
+  OptimizerKind kind = OptimizerKind::kSgd;
+  // Steps taken: SGD's first step sets its buffer to the gradient, Adam's
+  // bias corrections depend on it.
+  int64_t steps = 0;
+  // One entry per parameter tensor, in the order weight, bias, gamma, beta
+  // of layer 1, then layer 2, ... (absent tensors: empty vectors). `first`
+  // is SGD's momentum buffer or Adam's first moment; `second` is Adam's
+  // second moment (empty vectors for SGD).
+  std::vector<Vector<T>> first;
+  std::vector<Vector<T>> second;
+};
+
 // Holds the momentum / moment buffers, sized once for a model's shapes.
 // Not thread-safe.
 template <typename T>
@@ -52,6 +69,15 @@ class Optimizer {
   void Step(const std::vector<LayerGradients<T>>& gradients, Model<T>* model);
 
   int64_t steps() const { return steps_; }
+  OptimizerKind kind() const { return options_.kind; }
+
+  // A copy of the buffers and the step count.
+  OptimizerState<T> ExportState() const;
+  // Continues from `state` (exported by an optimizer of the same kind for a
+  // model of the same shapes). INVALID_ARGUMENT, with this optimizer
+  // unchanged, if the kind, the number of tensors or a tensor's size differs,
+  // if steps < 0, or if a value is not finite.
+  absl::Status RestoreState(const OptimizerState<T>& state);
   // The learning rate of the following steps (a schedule's current value).
   void set_learning_rate(double learning_rate) {
     options_.learning_rate = learning_rate;

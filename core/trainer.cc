@@ -147,7 +147,8 @@ absl::StatusOr<TrainingInputs<T>> ValidateTrainInputs(
 template <typename T>
 absl::StatusOr<TrainingProgress> Train(Model<T>* model,
                                        const TrainingInputs<T>& inputs,
-                                       const TrainCallbacks<T>& callbacks) {
+                                       const TrainCallbacks<T>& callbacks,
+                                       const TrainingCheckpoint<T>* resume) {
   const ModelConfig& config = model->config();
   if (!inputs.train().Fits(config)) {
     return absl::InvalidArgumentError(
@@ -165,11 +166,25 @@ absl::StatusOr<TrainingProgress> Train(Model<T>* model,
   TrainingPass<T> pass(config, pool);
   Optimizer<T> optimizer(options.optimizer, *model, pool);
   Shuffler shuffler(n, options.shuffle_seed);
+  int64_t epochs_before = 0;
+  if (resume != nullptr) {
+    BNMLP_RETURN_IF_ERROR(optimizer.RestoreState(resume->optimizer));
+    if (resume->epochs_completed < 0) {
+      return absl::InvalidArgumentError(
+          "resume: epochs_completed must be >= 0");
+    }
+    epochs_before = resume->epochs_completed;
+    // The shuffle sequence continues where the resumed run left it.
+    if (options.shuffle) {
+      for (int64_t e = 0; e < epochs_before; ++e) shuffler.NextEpoch();
+    }
+  }
   std::vector<int64_t> identity(n);
   std::iota(identity.begin(), identity.end(), int64_t{0});
   BatchGatherer<T> gatherer(train, schedule.largest_batch(), pool);
   PredictWorkspace<T> validation_workspace;
-  const int64_t total_steps = schedule.num_batches() * options.epochs;
+  const int64_t total_steps =
+      optimizer.steps() + schedule.num_batches() * options.epochs;
 
   TrainingProgress progress;
   progress.epochs = options.epochs;
@@ -254,6 +269,12 @@ absl::StatusOr<TrainingProgress> Train(Model<T>* model,
       progress.validation_accuracy = eval.accuracy;
     }
     progress.epoch_end = true;
+    if (callbacks.on_epoch_checkpoint) {
+      TrainingCheckpoint<T> checkpoint;
+      checkpoint.optimizer = optimizer.ExportState();
+      checkpoint.epochs_completed = epochs_before + epoch;
+      callbacks.on_epoch_checkpoint(checkpoint);
+    }
     if (!report()) return cancelled();
   }
   return progress;
@@ -264,7 +285,8 @@ absl::StatusOr<TrainingProgress> Train(Model<T>* model,
       const ModelConfig&, const Dataset<T>&, const Dataset<T>*,      \
       const TrainOptions&);                                          \
   template absl::StatusOr<TrainingProgress> Train<T>(                \
-      Model<T>*, const TrainingInputs<T>&, const TrainCallbacks<T>&);
+      Model<T>*, const TrainingInputs<T>&, const TrainCallbacks<T>&, \
+      const TrainingCheckpoint<T>*);
 BNMLP_INSTANTIATE(float)
 BNMLP_INSTANTIATE(double)
 #undef BNMLP_INSTANTIATE

@@ -112,6 +112,17 @@ struct TrainingProgress {
   bool epoch_end = false;
 };
 
+// Where a run stands at an epoch end, with everything a later run needs to
+// continue exactly (Train's `resume`): the optimizer's buffers and step
+// count (the learning-rate schedule's position), and how many epochs of the
+// seeded shuffle sequence were consumed.
+template <typename T>
+struct TrainingCheckpoint {
+  OptimizerState<T> optimizer;
+  // Epochs completed by this run and the runs it resumed.
+  int64_t epochs_completed = 0;
+};
+
 template <typename T>
 struct TrainCallbacks {
   // Called periodically within an epoch and at every epoch end, on the
@@ -120,6 +131,10 @@ struct TrainCallbacks {
   std::function<bool(const TrainingProgress&, const Model<T>&)> on_progress;
   // Polled before every batch; returning true cancels. May be empty.
   std::function<bool()> should_stop;
+  // Called at every epoch end just before on_progress, with the state that
+  // goes with the model on_progress receives. May be empty (then no state
+  // is copied).
+  std::function<void(const TrainingCheckpoint<T>&)> on_epoch_checkpoint;
 };
 
 // Trains `model` in place on inputs that ValidateTrainInputs accepted for
@@ -135,10 +150,20 @@ struct TrainCallbacks {
 // with a non-finite value at an epoch end. The model is then unusable.
 // Same model, data, options and seed give bit-identical results. Products
 // run on ComputePool::Default() as it is when Train starts.
+//
+// `resume` (may be null: a fresh optimizer) continues a run that ended at
+// an epoch end with `model` as it was then: the optimizer starts from the
+// saved buffers and step count, the shuffle sequence skips the epochs
+// already consumed, and a cosine schedule anneals over the saved steps plus
+// this run's. With the constant schedule, E epochs and then E' more with
+// resume give the same bits as one run of E + E' epochs with the same data
+// and seeds. INVALID_ARGUMENT (model untouched) if the state does not fit
+// the model or the optimizer kind differs.
 template <typename T>
-absl::StatusOr<TrainingProgress> Train(Model<T>* model,
-                                       const TrainingInputs<T>& inputs,
-                                       const TrainCallbacks<T>& callbacks = {});
+absl::StatusOr<TrainingProgress> Train(
+    Model<T>* model, const TrainingInputs<T>& inputs,
+    const TrainCallbacks<T>& callbacks = {},
+    const TrainingCheckpoint<T>* resume = nullptr);
 
 }  // namespace bnmlp
 

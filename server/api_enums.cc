@@ -129,12 +129,42 @@ v1::TrainingState TrainingStateToProto(TrainingState state) {
       return v1::TRAINING_STATE_TRAINED;
     case TrainingState::kCancelled:
       return v1::TRAINING_STATE_CANCELLED;
+    case TrainingState::kInterrupted:
+      return v1::TRAINING_STATE_INTERRUPTED;
     case TrainingState::kFailed:
       return v1::TRAINING_STATE_FAILED;
     case TrainingState::kUntrained:
       break;
   }
   return v1::TRAINING_STATE_UNTRAINED;
+}
+
+v1::Optimizer OptimizerToProto(OptimizerKind kind) {
+  return kind == OptimizerKind::kAdam ? v1::OPTIMIZER_ADAM : v1::OPTIMIZER_SGD;
+}
+
+absl::StatusOr<TrainingState> TrainingStateFromProto(int value,
+                                                     absl::string_view field) {
+  switch (value) {
+    case v1::TRAINING_STATE_UNTRAINED:
+      return TrainingState::kUntrained;
+    case v1::TRAINING_STATE_TRAINING:
+      return TrainingState::kTraining;
+    case v1::TRAINING_STATE_TRAINED:
+      return TrainingState::kTrained;
+    case v1::TRAINING_STATE_CANCELLED:
+      return TrainingState::kCancelled;
+    case v1::TRAINING_STATE_FAILED:
+      return TrainingState::kFailed;
+    case v1::TRAINING_STATE_INTERRUPTED:
+      return TrainingState::kInterrupted;
+    default:
+      return absl::InvalidArgumentError(
+          absl::StrCat(field,
+                       ": expected a declared TrainingState other than "
+                       "TRAINING_STATE_UNSPECIFIED, got ",
+                       value));
+  }
 }
 
 }  // namespace bnmlp

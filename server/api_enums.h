@@ -38,6 +38,11 @@ v1::Task TaskToProto(Task task);
 v1::Normalization NormalizationToProto(Normalization normalization);
 v1::Activation ActivationToProto(Activation activation);
 v1::TrainingState TrainingStateToProto(TrainingState state);
+v1::Optimizer OptimizerToProto(OptimizerKind kind);
+// For the model store's files, which keep the API's numbers:
+// TRAINING_STATE_UNSPECIFIED or an undeclared number is INVALID_ARGUMENT.
+absl::StatusOr<TrainingState> TrainingStateFromProto(int value,
+                                                     absl::string_view field);
 
 }  // namespace bnmlp
 

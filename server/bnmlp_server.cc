@@ -70,6 +70,22 @@ absl::Status ValidateServerOptions(const ServerOptions& options) {
         absl::StrCat("--max_connection_idle: expected 0 (never) to 24h, got ",
                      absl::FormatDuration(options.max_connection_idle)));
   }
+  if (!options.model_dir.empty()) {
+    if (absl::Status status =
+            CheckRange("keep_versions", options.keep_versions, 1, 1000000);
+        !status.ok()) {
+      return status;
+    }
+  }
+  if (options.read_only && options.model_dir.empty()) {
+    return absl::InvalidArgumentError(
+        "--read_only: needs --model_dir (the store this replica serves)");
+  }
+  if (options.read_only && options.poll_interval <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--poll_seconds: expected > 0, got ",
+                     absl::FormatDuration(options.poll_interval)));
+  }
   if (options.progress_interval < absl::ZeroDuration()) {
     return absl::InvalidArgumentError(
         absl::StrCat("--progress_interval: expected >= 0, got ",
@@ -78,8 +94,10 @@ absl::Status ValidateServerOptions(const ServerOptions& options) {
   return absl::OkStatus();
 }
 
-BnmlpServer::BnmlpServer(const ServerOptions& options)
-    : registry_(options.limits),
+BnmlpServer::BnmlpServer(const ServerOptions& options,
+                         std::unique_ptr<ModelStore> store)
+    : store_(std::move(store)),
+      registry_(options.limits, store_.get(), options.read_only),
       metrics_(options.metrics_address.empty()
                    ? nullptr
                    : std::make_shared<ServerMetrics>([this] {
@@ -89,12 +107,36 @@ BnmlpServer::BnmlpServer(const ServerOptions& options)
                ServiceOptions{absl::ToDoubleSeconds(options.progress_interval),
                               options.max_message_bytes,
                               options.max_concurrent_predicts,
-                              options.native_format, metrics_}) {}
+                              options.native_format != nullptr
+                                  ? options.native_format
+                                  : StoreNativeModelFormat(&registry_),
+                              metrics_}) {}
 
 int BnmlpServer::metrics_port() const {
   if (metrics_exposer_ == nullptr) return 0;
   const std::vector<int> ports = metrics_exposer_->GetListeningPorts();
   return ports.empty() ? 0 : ports.front();
+}
+
+void BnmlpServer::PollStore(absl::Duration interval) {
+  poller_ = std::thread([this, interval] {
+    std::unique_lock<std::mutex> lock(poll_mu_);
+    while (!poll_wakeup_.wait_for(lock, absl::ToChronoNanoseconds(interval),
+                                  [this] { return stop_polling_; })) {
+      lock.unlock();
+      registry_.SyncFromStore();
+      lock.lock();
+    }
+  });
+}
+
+void BnmlpServer::StopPolling() {
+  {
+    std::lock_guard<std::mutex> lock(poll_mu_);
+    stop_polling_ = true;
+  }
+  poll_wakeup_.notify_all();
+  if (poller_.joinable()) poller_.join();
 }
 
 absl::StatusOr<std::unique_ptr<BnmlpServer>> BnmlpServer::Start(
@@ -106,7 +148,20 @@ absl::StatusOr<std::unique_ptr<BnmlpServer>> BnmlpServer::Start(
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
 
-  std::unique_ptr<BnmlpServer> server(new BnmlpServer(options));
+  std::unique_ptr<ModelStore> store;
+  if (!options.model_dir.empty()) {
+    ModelStoreOptions store_options;
+    store_options.directory = options.model_dir;
+    store_options.read_only = options.read_only;
+    store_options.keep_versions = options.keep_versions;
+    store_options.max_parameters = options.limits.max_parameters;
+    absl::StatusOr<std::unique_ptr<ModelStore>> opened =
+        ModelStore::Open(store_options);
+    if (!opened.ok()) return opened.status();
+    store = *std::move(opened);
+  }
+  std::unique_ptr<BnmlpServer> server(
+      new BnmlpServer(options, std::move(store)));
   server->service_.rpc_environment().SetAdmission(options.admission);
   if (server->metrics_ != nullptr) {
     absl::StatusOr<std::unique_ptr<prometheus::Exposer>> exposer =
@@ -116,6 +171,14 @@ absl::StatusOr<std::unique_ptr<BnmlpServer>> BnmlpServer::Start(
       return exposer.status();
     }
     server->metrics_exposer_ = *std::move(exposer);
+  }
+  if (server->store_ != nullptr) {
+    const int loaded = server->registry_.LoadFromStore();
+    LogEvent(absl::StrCat("event=store_opened dir=", options.model_dir,
+                          " models=", loaded,
+                          " read_only=", options.read_only ? "true" : "false",
+                          " keep_versions=", options.keep_versions));
+    if (options.read_only) server->PollStore(options.poll_interval);
   }
   grpc::ServerBuilder builder;
   builder.AddListeningPort(options.listen_address,
@@ -148,6 +211,7 @@ absl::StatusOr<std::unique_ptr<BnmlpServer>> BnmlpServer::Start(
   server->server_ = builder.BuildAndStart();
   if (server->server_ == nullptr || server->port_ == 0) {
     server->shut_down_ = true;
+    server->StopPolling();
     return absl::UnavailableError(absl::StrCat(
         "--listen_address: cannot listen on ", options.listen_address,
         " (address in use, or not a valid host:port?)"));
@@ -161,11 +225,13 @@ absl::StatusOr<std::unique_ptr<BnmlpServer>> BnmlpServer::Start(
 
 BnmlpServer::~BnmlpServer() {
   if (!shut_down_) Shutdown(absl::ZeroDuration());
+  StopPolling();
 }
 
 void BnmlpServer::Shutdown(absl::Duration grace) {
   if (shut_down_) return;
   shut_down_ = true;
+  StopPolling();
   if (grpc::HealthCheckServiceInterface* health =
           server_->GetHealthCheckService()) {
     health->Shutdown();  // NOT_SERVING for every service, from now on

@@ -4,8 +4,11 @@
 #ifndef BNMLP_SERVER_BNMLP_SERVER_H_
 #define BNMLP_SERVER_BNMLP_SERVER_H_
 
+#include <condition_variable>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <thread>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -14,6 +17,7 @@
 #include "grpcpp/server.h"
 #include "server/bnmlp_service.h"
 #include "server/model_registry.h"
+#include "server/store/model_store.h"
 
 namespace bnmlp {
 
@@ -34,6 +38,13 @@ struct ServerOptions {
   // The model store: the directory where models (and datasets) are kept on
   // disk and reloaded from at startup. Empty: memory only.
   std::string model_dir;
+  // Versions kept on disk per model (--keep_versions).
+  int keep_versions = 3;
+  // A serving replica of model_dir (--read_only): no lock, every write
+  // refused, the store polled every poll_interval for new versions and
+  // deletions.
+  bool read_only = false;
+  absl::Duration poll_interval = absl::Seconds(2);
   // FORMAT_BNMLP files (ServiceOptions::native_format); null: UNIMPLEMENTED.
   std::shared_ptr<NativeModelFormat> native_format;
   // How often Train streams per-batch progress within an epoch.
@@ -59,8 +70,10 @@ absl::Status ValidateServerOptions(const ServerOptions& options);
 
 class BnmlpServer {
  public:
-  // Validates `options`, binds and starts serving; health reports SERVING.
-  // UNAVAILABLE if the address cannot be bound.
+  // Validates `options`, opens the model store (if any) and loads its
+  // models, binds and starts serving; health reports SERVING. UNAVAILABLE
+  // if the address cannot be bound; FAILED_PRECONDITION naming the
+  // directory if the store cannot be opened (or another writer holds it).
   static absl::StatusOr<std::unique_ptr<BnmlpServer>> Start(
       const ServerOptions& options);
 
@@ -74,6 +87,8 @@ class BnmlpServer {
   // The bound metrics port; 0 without --metrics_address.
   int metrics_port() const;
   ModelRegistry& registry() { return registry_; }
+  // Null without --model_dir.
+  ModelStore* store() { return store_.get(); }
 
   // Graceful shutdown: health turns NOT_SERVING, running trainings are
   // cancelled (each model keeps its last published version; the Train call
@@ -88,8 +103,13 @@ class BnmlpServer {
   void Shutdown(absl::Duration grace);
 
  private:
-  explicit BnmlpServer(const ServerOptions& options);
+  BnmlpServer(const ServerOptions& options, std::unique_ptr<ModelStore> store);
+  // Read-only replicas: follows the store until Shutdown.
+  void PollStore(absl::Duration interval);
+  void StopPolling();
 
+  // Declared before the registry, which writes through it: destroyed after.
+  std::unique_ptr<ModelStore> store_;
   ModelRegistry registry_;
   std::shared_ptr<ServerMetrics> metrics_;  // null without metrics_address
   BnMlpServiceImpl service_;
@@ -97,6 +117,10 @@ class BnmlpServer {
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
   bool shut_down_ = false;
+  std::thread poller_;
+  std::mutex poll_mu_;  // held only to read or set stop_polling_
+  std::condition_variable poll_wakeup_;
+  bool stop_polling_ = false;  // guarded by poll_mu_
 };
 
 }  // namespace bnmlp

@@ -97,17 +97,19 @@ absl::Status BnMlpServiceImpl::DoTrain(
     return writer.Write(event);
   });
   v1::TrainProgress last;  // the newest epoch end or summary
-  const TrainingStream stream{[&](const v1::TrainResponse& event) {
-                                if (event.has_epoch_end() || event.has_done()) {
-                                  last = event.has_done() ? event.done()
-                                                          : event.epoch_end();
-                                  if (event.has_epoch_end())
-                                    RecordEpoch(request.name(), last);
-                                }
-                                return sender.Offer(event);
-                              },
+  const auto offer = [&](const v1::TrainResponse& event) {
+    if (event.has_epoch_end()) {
+      last = event.epoch_end();
+      RecordEpoch(request.name(), last);
+    } else if (event.has_done()) {
+      last = event.done();
+    }
+    return sender.Offer(event);
+  };
+  const TrainingStream stream{offer,
                               [&context] { return context.IsCancelled(); }};
-  const absl::Status status = RunTrainingSession(*run, inputs, stream);
+  const absl::Status status =
+      RunTrainingSession(*run, inputs, stream, request.resume());
   LogTrainingEnd(request.name(), status, last);
   // What is still queued (the last epoch end, the summary) goes out now. A
   // client that does not take it in time is cut off, so that the call's
@@ -168,8 +170,9 @@ grpc::Status BnMlpServiceImpl::Predict(grpc::ServerContext* context,
 absl::Status BnMlpServiceImpl::DoPredict(const grpc::ServerContext& context,
                                          const v1::PredictRequest& request,
                                          v1::PredictResponse* response) {
-  BNMLP_ASSIGN_OR_RETURN(ModelSnapshot snapshot,
-                         registry_->GetSnapshot(request.name()));
+  BNMLP_ASSIGN_OR_RETURN(
+      ModelSnapshot snapshot,
+      registry_->GetSnapshot(request.name(), request.version()));
   const InferenceModel<float>& model = *snapshot.inference;
   BNMLP_ASSIGN_OR_RETURN(ConstMatrixMap<float> x,
                          PredictSamplesFromProto(request));
@@ -259,8 +262,9 @@ grpc::Status BnMlpServiceImpl::GetParameters(
 absl::Status BnMlpServiceImpl::DoGetParameters(
     const v1::GetParametersRequest& request,
     v1::GetParametersResponse* response) {
-  BNMLP_ASSIGN_OR_RETURN(ModelSnapshot snapshot,
-                         registry_->GetSnapshot(request.name()));
+  BNMLP_ASSIGN_OR_RETURN(
+      ModelSnapshot snapshot,
+      registry_->GetSnapshot(request.name(), request.version()));
   response->set_name(request.name());
   response->set_version(snapshot.version);
   ParametersToProto(*snapshot.model, response);

@@ -131,8 +131,8 @@ class BnMlpServiceImpl final : public v1::BnMlpService::Service {
       grpc::ServerWriter<v1::ExportModelResponse>& writer);
   absl::StatusOr<ExportedModelFile> ExportOnnxFile(
       const v1::ExportModelRequest& request);
-  // The version ExportModel asked for: 0 or the latest version. Pinned
-  // versions arrive with the model store (the registry will keep them).
+  // The version ExportModel asked for: 0 for the latest, or a retained
+  // version (ModelRegistry::GetSnapshot).
   absl::StatusOr<ModelSnapshot> SnapshotToExport(absl::string_view name,
                                                  int64_t version);
   absl::Status DoImportModel(grpc::ServerContext& context,

@@ -54,15 +54,7 @@ absl::Status BnMlpServiceImpl::DoExportModel(
 
 absl::StatusOr<ModelSnapshot> BnMlpServiceImpl::SnapshotToExport(
     absl::string_view name, int64_t version) {
-  BNMLP_ASSIGN_OR_RETURN(ModelSnapshot snapshot, registry_->GetSnapshot(name));
-  if (version != 0 && version != snapshot.version) {
-    return absl::NotFoundError(absl::StrCat(
-        "version: model '", name, "' version ", version,
-        " is not retained; this server keeps only the latest version, ",
-        snapshot.version,
-        " (older versions are retained with a model store, --model_dir)"));
-  }
-  return snapshot;
+  return registry_->GetSnapshot(name, version);
 }
 
 absl::StatusOr<ExportedModelFile> BnMlpServiceImpl::ExportOnnxFile(

@@ -63,6 +63,16 @@ ABSL_FLAG(std::string, model_dir, "",
           "The model store: a directory where every published model version "
           "(and every dataset) is written durably and reloaded from at "
           "startup. Empty: models live in memory only and vanish on restart");
+ABSL_FLAG(int, keep_versions, 3,
+          "With --model_dir: versions kept on disk per model (the newest); "
+          "older ones are removed as new ones are written");
+ABSL_FLAG(bool, read_only, false,
+          "With --model_dir: serve the models of a store another server "
+          "writes (a replica on a shared volume): takes no lock, refuses "
+          "every write with FAILED_PRECONDITION, and polls the store for new "
+          "versions and deletions every --poll_seconds");
+ABSL_FLAG(double, poll_seconds, 2,
+          "With --read_only: how often the store is polled");
 ABSL_FLAG(int, max_models, 64, "Most models the server holds at once");
 ABSL_FLAG(int64_t, max_parameters, int64_t{16} << 20,
           "Most trainable parameters one model may have");
@@ -97,6 +107,14 @@ absl::StatusOr<ServerOptions> OptionsFromFlags() {
   options.max_concurrent_predicts =
       absl::GetFlag(FLAGS_max_concurrent_predicts);
   options.model_dir = absl::GetFlag(FLAGS_model_dir);
+  options.keep_versions = absl::GetFlag(FLAGS_keep_versions);
+  options.read_only = absl::GetFlag(FLAGS_read_only);
+  const double poll = absl::GetFlag(FLAGS_poll_seconds);
+  if (!(poll > 0 && poll <= 3600)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--poll_seconds: expected > 0 and <= 3600, got ", poll));
+  }
+  options.poll_interval = absl::Seconds(poll);
   options.limits.max_models = absl::GetFlag(FLAGS_max_models);
   options.limits.max_parameters = absl::GetFlag(FLAGS_max_parameters);
   const double interval = absl::GetFlag(FLAGS_progress_interval_seconds);

@@ -11,62 +11,12 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "common/status_macros.h"
+#include "server/event_log.h"
+#include "server/model_entry.h"
+#include "server/store/model_record.h"
+#include "server/store/model_store.h"
 
 namespace bnmlp {
-
-// A running training's cancellation switch, shared by the model entry (so
-// DeleteModel and shutdown can flip it) and the TrainingRun (which polls it
-// between batches).
-struct TrainingControl {
-  TrainingControl(std::string started_by, absl::Time started_at)
-      : started_by(std::move(started_by)), started_at(started_at) {}
-
-  // The first cause wins.
-  void Cancel(absl::Status why) {
-    {
-      WriterLock lock(&mu);
-      if (cause.ok()) cause = std::move(why);
-    }
-    cancelled.store(true, std::memory_order_release);
-  }
-
-  const std::string started_by;
-  const absl::Time started_at;
-  std::atomic<bool> cancelled{false};
-  // Held only to read or set `cause`.
-  mutable AnnotatedMutex mu;
-  absl::Status cause ABSL_GUARDED_BY(mu);
-};
-
-struct ModelEntry {
-  ModelEntry(std::string name, ModelConfig config, int64_t parameter_count,
-             ModelSnapshot first)
-      : name(std::move(name)),
-        config(std::move(config)),
-        parameter_count(parameter_count),
-        published(std::move(first)) {}
-
-  // Snapshot of the mutable fields; requires `mu`.
-  ModelStatus StatusLocked() const ABSL_SHARED_LOCKS_REQUIRED(mu) {
-    return {name,  config,        parameter_count, published.version,
-            state, last_progress, last_error};
-  }
-
-  const std::string name;
-  const ModelConfig config;
-  const int64_t parameter_count;
-
-  // Held only to copy or replace the fields below (a shared_ptr, scalars,
-  // short strings): never while a model is copied, trained or evaluated.
-  mutable AnnotatedMutex mu;
-  ModelSnapshot published ABSL_GUARDED_BY(mu);
-  TrainingState state ABSL_GUARDED_BY(mu) = TrainingState::kUntrained;
-  std::optional<ProgressRecord> last_progress ABSL_GUARDED_BY(mu);
-  std::string last_error ABSL_GUARDED_BY(mu);
-  // Non-null while a TrainingRun is active.
-  std::shared_ptr<TrainingControl> training ABSL_GUARDED_BY(mu);
-  bool deleted ABSL_GUARDED_BY(mu) = false;
-};
 
 namespace {
 
@@ -159,11 +109,16 @@ absl::Status ValidateParameters(const Model<float>& model) {
 
 }  // namespace
 
-ModelSnapshot MakeSnapshot(Model<float> model, int64_t version) {
+ModelSnapshot MakeSnapshot(std::shared_ptr<const Model<float>> model,
+                           int64_t version) {
   auto inference = std::make_shared<const InferenceModel<float>>(
-      InferenceModel<float>::FromModel(model));
-  return {std::make_shared<const Model<float>>(std::move(model)),
-          std::move(inference), version};
+      InferenceModel<float>::FromModel(*model));
+  return {std::move(model), std::move(inference), version, nullptr};
+}
+
+ModelSnapshot MakeSnapshot(Model<float> model, int64_t version) {
+  return MakeSnapshot(std::make_shared<const Model<float>>(std::move(model)),
+                      version);
 }
 
 absl::Status ValidateModelName(absl::string_view name) {
@@ -179,7 +134,16 @@ absl::Status ValidateModelName(absl::string_view name) {
           : absl::StrCat(Quoted(name), " (", name.size(), " characters)")));
 }
 
-ModelRegistry::ModelRegistry(RegistryLimits limits) : limits_(limits) {}
+ModelRegistry::ModelRegistry(RegistryLimits limits, ModelStore* store,
+                             bool read_only)
+    : limits_(limits), store_(store), read_only_(read_only) {}
+
+absl::Status ModelRegistry::CheckWritable() const {
+  if (!read_only_) return absl::OkStatus();
+  return absl::FailedPreconditionError(
+      "this replica is read-only (--read_only): it serves the models of its "
+      "store; create, train, import and delete on the writer");
+}
 
 ModelRegistry::~ModelRegistry() = default;
 
@@ -202,7 +166,13 @@ absl::Status ModelRegistry::CheckRoomLocked(absl::string_view name) const {
     return absl::AlreadyExistsError(
         absl::StrCat("model ", Quoted(name), " already exists"));
   }
-  if (models_.size() >= static_cast<size_t>(limits_.max_models)) {
+  if (reserved_.contains(name)) {
+    return absl::AlreadyExistsError(absl::StrCat(
+        "model ", Quoted(name),
+        " is being created or deleted by another call; try again"));
+  }
+  if (models_.size() + reserved_.size() >=
+      static_cast<size_t>(limits_.max_models)) {
     return absl::ResourceExhaustedError(
         absl::StrCat("the server already holds ", models_.size(),
                      " models, its limit (--max_models); delete one first"));
@@ -220,15 +190,42 @@ absl::Status ModelRegistry::CheckNewModel(absl::string_view name,
   return CheckRoomLocked(name);
 }
 
-absl::StatusOr<ModelStatus> ModelRegistry::AddEntry(absl::string_view name,
-                                                    Model<float> model) {
+absl::StatusOr<ModelStatus> ModelRegistry::AddEntry(
+    absl::string_view name, Model<float> model,
+    std::shared_ptr<const TrainingCheckpoint<float>> checkpoint) {
   const ModelConfig config = model.config();
+  ModelSnapshot first = MakeSnapshot(std::move(model), 1);
+  first.checkpoint = std::move(checkpoint);
+  std::shared_ptr<StoredModel> files;
+  if (store_ != nullptr) {
+    // The name is reserved while the first version is written (outside
+    // mu_), so no other call can create or write the same directory.
+    {
+      WriterLock lock(&mu_);
+      BNMLP_RETURN_IF_ERROR(CheckRoomLocked(name));
+      reserved_.insert(std::string(name));
+    }
+    ModelVersion version{std::string(name), 1, first.model, first.checkpoint,
+                         std::nullopt};
+    absl::StatusOr<std::shared_ptr<StoredModel>> created =
+        store_->CreateModel(version);
+    WriterLock lock(&mu_);
+    reserved_.erase(std::string(name));
+    if (!created.ok()) {
+      return absl::Status(
+          created.status().code(),
+          absl::StrCat("model ", Quoted(name),
+                       " was not created: the model store cannot write it: ",
+                       created.status().message()));
+    }
+    files = *std::move(created);
+  }
   auto entry = std::make_shared<ModelEntry>(
       std::string(name), config,
       CountParameters(config.layer_sizes, config.normalization),
-      MakeSnapshot(std::move(model), 1));
+      std::move(first), std::move(files));
   WriterLock lock(&mu_);
-  BNMLP_RETURN_IF_ERROR(CheckRoomLocked(name));
+  if (store_ == nullptr) BNMLP_RETURN_IF_ERROR(CheckRoomLocked(name));
   models_.emplace(std::string(name), entry);
   ReaderLock entry_lock(&entry->mu);
   return entry->StatusLocked();
@@ -236,6 +233,7 @@ absl::StatusOr<ModelStatus> ModelRegistry::AddEntry(absl::string_view name,
 
 absl::StatusOr<ModelStatus> ModelRegistry::Create(absl::string_view name,
                                                   const ModelConfig& config) {
+  BNMLP_RETURN_IF_ERROR(CheckWritable());
   BNMLP_RETURN_IF_ERROR(CheckNewModel(name, config));
   BNMLP_ASSIGN_OR_RETURN(Model<float> model, Model<float>::Create(config));
   return AddEntry(name, std::move(model));
@@ -243,9 +241,41 @@ absl::StatusOr<ModelStatus> ModelRegistry::Create(absl::string_view name,
 
 absl::StatusOr<ModelStatus> ModelRegistry::Insert(absl::string_view name,
                                                   Model<float> model) {
+  BNMLP_RETURN_IF_ERROR(CheckWritable());
   BNMLP_RETURN_IF_ERROR(CheckNewModel(name, model.config()));
   BNMLP_RETURN_IF_ERROR(ValidateParameters(model));
   return AddEntry(name, std::move(model));
+}
+
+absl::StatusOr<ModelStatus> ModelRegistry::InsertVersion(
+    absl::string_view name, const ModelVersion& version) {
+  BNMLP_RETURN_IF_ERROR(CheckWritable());
+  BNMLP_RETURN_IF_ERROR(CheckNewModel(name, version.model->config()));
+  BNMLP_RETURN_IF_ERROR(ValidateParameters(*version.model));
+  return AddEntry(name, *version.model, version.checkpoint);
+}
+
+absl::StatusOr<ModelSnapshot> ModelRegistry::GetSnapshot(
+    absl::string_view name, int64_t version) const {
+  if (version < 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "version: expected 0 (the latest) or a retained version, got ",
+        version));
+  }
+  BNMLP_ASSIGN_OR_RETURN(std::shared_ptr<ModelEntry> entry, Find(name));
+  ModelSnapshot latest;
+  {
+    ReaderLock lock(&entry->mu);
+    latest = entry->published;
+  }
+  if (version == 0 || version == latest.version) return latest;
+  if (entry->files == nullptr) {
+    return absl::NotFoundError(absl::StrCat(
+        "version: model ", Quoted(name), " version ", version,
+        " is not retained; retained versions: ", latest.version,
+        " (older versions are retained with a model store, --model_dir)"));
+  }
+  return ReadRetainedVersion(*entry, version);
 }
 
 absl::StatusOr<ModelSnapshot> ModelRegistry::GetSnapshot(
@@ -284,6 +314,7 @@ absl::StatusOr<bool> ModelRegistry::Delete(absl::string_view name) {
   if (absl::Status status = ValidateModelName(name); !status.ok()) {
     return status;
   }
+  BNMLP_RETURN_IF_ERROR(CheckWritable());
   std::shared_ptr<ModelEntry> entry;
   {
     WriterLock lock(&mu_);
@@ -292,8 +323,34 @@ absl::StatusOr<bool> ModelRegistry::Delete(absl::string_view name) {
       return absl::NotFoundError(
           absl::StrCat("model ", Quoted(name), " not found"));
     }
-    entry = std::move(it->second);
-    models_.erase(it);
+    entry = it->second;
+    if (entry->files == nullptr) {
+      models_.erase(it);
+    } else {
+      // The name stays taken until the files are gone.
+      if (!reserved_.insert(std::string(name)).second) {
+        return absl::NotFoundError(
+            absl::StrCat("model ", Quoted(name), " is being deleted"));
+      }
+    }
+  }
+  if (entry->files != nullptr) {
+    const absl::Status removed = store_->DeleteModel(*entry->files);
+    WriterLock lock(&mu_);
+    reserved_.erase(std::string(name));
+    if (!removed.ok()) {
+      return absl::Status(removed.code(), absl::StrCat("model ", Quoted(name),
+                                                       " was not deleted: ",
+                                                       removed.message()));
+    }
+    models_.erase(std::string(name));
+  }
+  {
+    WriterLock lock(&cache_mu_);
+    cache_.erase(std::remove_if(
+                     cache_.begin(), cache_.end(),
+                     [&](const auto& cached) { return cached.first == name; }),
+                 cache_.end());
   }
   WriterLock lock(&entry->mu);
   entry->deleted = true;
@@ -305,6 +362,7 @@ absl::StatusOr<bool> ModelRegistry::Delete(absl::string_view name) {
 
 absl::StatusOr<std::unique_ptr<TrainingRun>> ModelRegistry::StartTraining(
     absl::string_view name, absl::string_view started_by) {
+  BNMLP_RETURN_IF_ERROR(CheckWritable());
   absl::StatusOr<std::shared_ptr<ModelEntry>> found = Find(name);
   if (!found.ok()) return found.status();
   {
@@ -332,6 +390,21 @@ absl::StatusOr<std::unique_ptr<TrainingRun>> ModelRegistry::StartTraining(
     entry->last_progress.reset();
     entry->last_error.clear();
     start = entry->published;
+  }
+  if (entry->files != nullptr) {
+    // A restart that finds this state says the run was interrupted.
+    StoredTrainingState training;
+    training.state = TrainingState::kTraining;
+    if (absl::Status written = entry->files->WriteTrainingState(training);
+        !written.ok()) {
+      TrainingRun refused(entry, control, start);
+      refused.Finish(written);
+      return absl::Status(
+          written.code(),
+          absl::StrCat("training of model ", Quoted(name),
+                       " did not start: the model store cannot write: ",
+                       written.message()));
+    }
   }
   return std::unique_ptr<TrainingRun>(
       new TrainingRun(std::move(entry), std::move(control), std::move(start)));
@@ -383,19 +456,39 @@ int64_t TrainingRun::current_version() const {
   return entry_->published.version;
 }
 
-ProgressRecord TrainingRun::Publish(const Model<float>& model,
-                                    const TrainingProgress& progress) {
+ProgressRecord TrainingRun::Publish(
+    const Model<float>& model, const TrainingProgress& progress,
+    std::shared_ptr<const TrainingCheckpoint<float>> checkpoint) {
   // The copy and the fold happen before the lock (the version is set under
   // it); the replaced snapshot is released after it, when `replaced` goes
   // out of scope.
   ModelSnapshot replaced;
   ModelSnapshot next = MakeSnapshot(model, /*version=*/0);
-  WriterLock lock(&entry_->mu);
-  replaced = std::move(entry_->published);
-  next.version = replaced.version + 1;
-  entry_->published = std::move(next);
-  entry_->last_progress = ProgressRecord{progress, entry_->published.version};
-  return *entry_->last_progress;
+  next.checkpoint = std::move(checkpoint);
+  ProgressRecord record;
+  {
+    WriterLock lock(&entry_->mu);
+    replaced = std::move(entry_->published);
+    next.version = replaced.version + 1;
+    entry_->published = next;
+    entry_->last_progress = ProgressRecord{progress, next.version};
+    record = *entry_->last_progress;
+  }
+  if (entry_->files != nullptr) {
+    entry_->files->WriteVersionInBackground(ModelVersion{
+        entry_->name, next.version, next.model, next.checkpoint, progress});
+  }
+  return record;
+}
+
+absl::Status TrainingRun::MakeDurable() {
+  if (entry_->files == nullptr) return absl::OkStatus();
+  absl::Status flushed = entry_->files->Flush();
+  if (flushed.ok()) return flushed;
+  return absl::Status(
+      flushed.code(),
+      absl::StrCat("the model store could not write model ",
+                   Quoted(entry_->name), ": ", flushed.message()));
 }
 
 ProgressRecord TrainingRun::Report(const TrainingProgress& progress) {
@@ -408,20 +501,38 @@ ProgressRecord TrainingRun::Finish(const absl::Status& status) {
   finished_ = true;
   const bool cancelled =
       cancel_requested() || status.code() == absl::StatusCode::kCancelled;
-  WriterLock lock(&entry_->mu);
-  if (status.ok()) {
-    entry_->state = TrainingState::kTrained;
-  } else {
-    entry_->state =
-        cancelled ? TrainingState::kCancelled : TrainingState::kFailed;
+  ProgressRecord last;
+  StoredTrainingState stored;
+  bool deleted = false;
+  {
+    WriterLock lock(&entry_->mu);
+    if (status.ok()) {
+      entry_->state = TrainingState::kTrained;
+    } else {
+      entry_->state =
+          cancelled ? TrainingState::kCancelled : TrainingState::kFailed;
+    }
+    entry_->last_error = std::string(status.message());
+    if (entry_->last_progress.has_value()) {
+      entry_->last_progress->version = entry_->published.version;
+      stored.last_progress = entry_->last_progress->progress;
+    }
+    if (entry_->training == control_) entry_->training.reset();
+    last = entry_->last_progress.value_or(ProgressRecord{});
+    last.version = entry_->published.version;
+    stored.state = entry_->state;
+    stored.last_error = entry_->last_error;
+    deleted = entry_->deleted;
   }
-  entry_->last_error = std::string(status.message());
-  if (entry_->last_progress.has_value()) {
-    entry_->last_progress->version = entry_->published.version;
+  if (entry_->files != nullptr && !deleted) {
+    if (absl::Status written = entry_->files->WriteTrainingState(stored);
+        !written.ok()) {
+      LogEvent(LogLevel::kError,
+               absl::StrCat("event=store_state_write_failed model=",
+                            entry_->name, " reason=\"", written.message(),
+                            "\" consequence=a_restart_reports_interrupted"));
+    }
   }
-  if (entry_->training == control_) entry_->training.reset();
-  ProgressRecord last = entry_->last_progress.value_or(ProgressRecord{});
-  last.version = entry_->published.version;
   return last;
 }
 

@@ -7,9 +7,11 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/container/btree_map.h"
+#include "absl/container/btree_set.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -18,16 +20,9 @@
 #include "core/model.h"
 #include "core/model_config.h"
 #include "core/trainer.h"
+#include "server/training_state.h"
 
 namespace bnmlp {
-
-enum class TrainingState {
-  kUntrained,  // never trained: the seeded initialization
-  kTraining,   // a TrainingRun is active
-  kTrained,    // the last run finished every epoch
-  kCancelled,  // the last run was cancelled; the model kept its last version
-  kFailed,     // the last run failed; the model kept its last version
-};
 
 // A published model and its version. The model is immutable and stays alive
 // as long as someone holds the snapshot, even after a newer version or a
@@ -38,11 +33,16 @@ struct ModelSnapshot {
   // the version is published: what Predict runs.
   std::shared_ptr<const InferenceModel<float>> inference;
   int64_t version = 0;
+  // What resuming training from this version needs; null if the version
+  // did not come from training here (created, imported from ONNX).
+  std::shared_ptr<const TrainingCheckpoint<float>> checkpoint;
 };
 
 // Publishes `model` as `version`: the snapshot owns it and its inference
 // form.
 ModelSnapshot MakeSnapshot(Model<float> model, int64_t version);
+ModelSnapshot MakeSnapshot(std::shared_ptr<const Model<float>> model,
+                           int64_t version);
 
 // A progress report of a training run, with the version published when it
 // was made (the new one at an epoch end, the previous one mid-epoch).
@@ -62,6 +62,10 @@ struct ModelStatus {
   std::optional<ProgressRecord> last_progress;
   // Why the last run failed or was cancelled; empty otherwise.
   std::string last_error;
+  // The versions a pinned Predict / GetParameters / Export can ask for,
+  // oldest first, and the newest durable one (0 without a store).
+  std::vector<int64_t> retained_versions;
+  int64_t durable_version = 0;
 };
 
 struct RegistryLimits {
@@ -75,8 +79,10 @@ struct RegistryLimits {
 absl::Status ValidateModelName(absl::string_view name);
 
 class TrainingRun;
-struct ModelEntry;       // defined in model_registry.cc
-struct TrainingControl;  // defined in model_registry.cc
+class ModelStore;        // server/store/model_store.h
+struct ModelEntry;       // server/model_entry.h
+struct TrainingControl;  // server/model_entry.h
+struct ModelVersion;     // server/store/model_record.h
 
 // Thread-safe. Every method returns after holding locks only for map and
 // field updates: no lock is held while a model is allocated, copied or
@@ -86,9 +92,18 @@ struct TrainingControl;  // defined in model_registry.cc
 // model, ALREADY_EXISTS for a taken name, RESOURCE_EXHAUSTED over the model
 // or parameter limit, FAILED_PRECONDITION for a second concurrent training
 // run, UNAVAILABLE for training after CancelAllTrainings.
+//
+// With a store (server/store/model_store.h), the durability contract of the
+// .proto: Create and Insert return once the model's first version is on
+// disk (and a model that cannot be written is not created); every epoch's
+// version is written in the background; a run's final status (Finish)
+// comes after its last version is durable. A read-only registry (a serving
+// replica) refuses every write with FAILED_PRECONDITION and follows the
+// store through SyncFromStore.
 class ModelRegistry {
  public:
-  explicit ModelRegistry(RegistryLimits limits);
+  explicit ModelRegistry(RegistryLimits limits, ModelStore* store = nullptr,
+                         bool read_only = false);
   ModelRegistry(const ModelRegistry&) = delete;
   ModelRegistry& operator=(const ModelRegistry&) = delete;
   ~ModelRegistry();
@@ -107,8 +122,22 @@ class ModelRegistry {
   // registered or nothing changes.
   absl::StatusOr<ModelStatus> Insert(absl::string_view name,
                                      Model<float> model);
+  // Insert with the training state of a native file (training can resume
+  // from it); the file's own name and version number are not used.
+  absl::StatusOr<ModelStatus> InsertVersion(absl::string_view name,
+                                            const ModelVersion& version);
   // The latest published version.
   absl::StatusOr<ModelSnapshot> GetSnapshot(absl::string_view name) const;
+  // `version` 0 or the latest: the latest; another retained version is
+  // read from the store (and cached, a few at a time). NOT_FOUND naming the
+  // retained versions otherwise.
+  absl::StatusOr<ModelSnapshot> GetSnapshot(absl::string_view name,
+                                            int64_t version) const;
+  // A native file (server/store/model_record.h) of `version` (0: the
+  // latest): the stored file's bytes when the store holds it, the same
+  // encoding from memory otherwise. Errors as GetSnapshot.
+  absl::StatusOr<std::string> ExportVersionFile(absl::string_view name,
+                                                int64_t version) const;
   absl::StatusOr<ModelStatus> GetStatus(absl::string_view name) const;
   // Every model, sorted by name.
   std::vector<ModelStatus> List() const;
@@ -126,7 +155,23 @@ class ModelRegistry {
   // (UNAVAILABLE). Returns how many runs it cancelled.
   int CancelAllTrainings();
 
+  // Startup with a store: registers every model's newest valid version
+  // (server/store/model_store.h says what happens to damaged files).
+  // Returns how many models were loaded.
+  int LoadFromStore();
+  // Read-only replicas, every poll: adds models that appeared in the store,
+  // swaps in newer versions, drops deleted models. Each swap is atomic for
+  // readers (a snapshot is replaced whole).
+  void SyncFromStore();
+  bool read_only() const { return read_only_; }
+
  private:
+  // FAILED_PRECONDITION on a read-only replica.
+  absl::Status CheckWritable() const;
+  // The store half (model_registry_store.cc).
+  std::shared_ptr<ModelEntry> EntryFromStore(const std::string& name);
+  absl::StatusOr<ModelSnapshot> ReadRetainedVersion(const ModelEntry& entry,
+                                                    int64_t version) const;
   absl::StatusOr<std::shared_ptr<ModelEntry>> Find(
       absl::string_view name) const;
   // ALREADY_EXISTS or RESOURCE_EXHAUSTED unless `name` can be added.
@@ -138,10 +183,13 @@ class ModelRegistry {
                              const ModelConfig& config) const;
   // Adds a validated model as version 1 (ALREADY_EXISTS or
   // RESOURCE_EXHAUSTED if another call took the room meanwhile).
-  absl::StatusOr<ModelStatus> AddEntry(absl::string_view name,
-                                       Model<float> model);
+  absl::StatusOr<ModelStatus> AddEntry(
+      absl::string_view name, Model<float> model,
+      std::shared_ptr<const TrainingCheckpoint<float>> checkpoint = nullptr);
 
   const RegistryLimits limits_;
+  ModelStore* const store_;  // may be null; not owned
+  const bool read_only_;
   // Held only to look up, insert or erase map entries (and to read or set
   // shutting_down_), never across model allocation or training. Lock order:
   // mu_ before any ModelEntry::mu.
@@ -149,6 +197,16 @@ class ModelRegistry {
   absl::btree_map<std::string, std::shared_ptr<ModelEntry>> models_
       ABSL_GUARDED_BY(mu_);
   bool shutting_down_ ABSL_GUARDED_BY(mu_) = false;
+  // Names being created or deleted on disk (the disk work happens outside
+  // mu_): taken, and counted against max_models.
+  absl::btree_set<std::string> reserved_ ABSL_GUARDED_BY(mu_);
+
+  // Pinned versions read from the store, newest use last; at most
+  // kCachedVersions. Held only to look up, insert or drop an entry.
+  static constexpr size_t kCachedVersions = 4;
+  mutable AnnotatedMutex cache_mu_;
+  mutable std::vector<std::pair<std::string, ModelSnapshot>> cache_
+      ABSL_GUARDED_BY(cache_mu_);
 };
 
 // One training run's exclusive right to publish new versions of a model.
@@ -174,15 +232,22 @@ class TrainingRun {
   // The model's latest published version.
   int64_t current_version() const;
 
-  // Publishes a copy of `model` as the next version (an epoch end) and
-  // records `progress`. Returns `progress` with the new version.
-  ProgressRecord Publish(const Model<float>& model,
-                         const TrainingProgress& progress);
+  // Publishes a copy of `model` as the next version (an epoch end) with
+  // the state to resume from it (may be null), and records `progress`;
+  // with a store the version is written in the background. Returns
+  // `progress` with the new version.
+  ProgressRecord Publish(
+      const Model<float>& model, const TrainingProgress& progress,
+      std::shared_ptr<const TrainingCheckpoint<float>> checkpoint = nullptr);
+  // With a store: waits until every published version is durable; the
+  // first write error otherwise (naming the path). OK without a store.
+  absl::Status MakeDurable();
   // Records mid-epoch progress. Returns it with the current version.
   ProgressRecord Report(const TrainingProgress& progress);
   // Ends the run: OK means TRAINED; a cancelled run (cancel_requested(), or
   // a CANCELLED status) TRAINING_CANCELLED; anything else TRAINING_FAILED.
-  // A non-OK message becomes last_error. Returns the last progress (empty
+  // A non-OK message becomes last_error; with a store the final state is
+  // written (a restart then shows it). Returns the last progress (empty
   // figures if there was none) with the final version.
   ProgressRecord Finish(const absl::Status& status);
 

@@ -50,6 +50,14 @@ class NativeModelFormat {
 // the model store and that FORMAT_ONNX works now.
 std::shared_ptr<NativeModelFormat> UnimplementedNativeModelFormat();
 
+// The model store's format (server/store/model_record.h) over `registry`
+// (not owned; must outlive the result), with or without a store. Import
+// checks the frame (INVALID_ARGUMENT for a truncated file or a bad
+// checksum) and every tensor before anything is registered, and keeps the
+// file's optimizer state so training can resume.
+std::shared_ptr<NativeModelFormat> StoreNativeModelFormat(
+    ModelRegistry* registry);
+
 }  // namespace bnmlp
 
 #endif  // BNMLP_SERVER_NATIVE_MODEL_FORMAT_H_

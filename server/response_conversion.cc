@@ -65,6 +65,9 @@ void ModelStatusToProto(const ModelStatus& status, v1::ModelInfo* info) {
                     info->mutable_last_progress());
   }
   info->set_last_error(status.last_error);
+  info->mutable_retained_versions()->Add(status.retained_versions.begin(),
+                                         status.retained_versions.end());
+  info->set_durable_version(status.durable_version);
 }
 
 void ParametersToProto(const Model<float>& model,

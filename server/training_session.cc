@@ -42,24 +42,42 @@ absl::Status DescribeStop(const absl::Status& cause,
 
 absl::Status RunTrainingSession(TrainingRun& run,
                                 const TrainingInputs<float>& inputs,
-                                const TrainingStream& stream) {
+                                const TrainingStream& stream, bool resume) {
+  const TrainingCheckpoint<float>* resume_from = run.start().checkpoint.get();
+  if (resume && resume_from == nullptr) {
+    const absl::Status refused = absl::FailedPreconditionError(absl::StrCat(
+        "resume: version ", run.start().version,
+        " of the model carries no training state to resume from (it was "
+        "created or imported, not trained here); train without resume"));
+    run.Finish(refused);
+    return refused;
+  }
+  if (!resume) resume_from = nullptr;
   Model<float> model = *run.start().model;
   bool stream_broken = false;
+  std::shared_ptr<const TrainingCheckpoint<float>> checkpoint;
   TrainCallbacks<float> callbacks;
+  callbacks.on_epoch_checkpoint = [&](const TrainingCheckpoint<float>& c) {
+    checkpoint = std::make_shared<const TrainingCheckpoint<float>>(c);
+  };
   callbacks.on_progress = [&](const TrainingProgress& progress,
                               const Model<float>& current) {
-    const ProgressRecord record = progress.epoch_end
-                                      ? run.Publish(current, progress)
-                                      : run.Report(progress);
+    const ProgressRecord record =
+        progress.epoch_end
+            ? run.Publish(current, progress, std::move(checkpoint))
+            : run.Report(progress);
     stream_broken = !stream.send(ProgressEvent(record));
     return !stream_broken;
   };
   callbacks.should_stop = [&] {
     return run.cancel_requested() || stream.client_cancelled();
   };
-  absl::StatusOr<TrainingProgress> result = Train(&model, inputs, callbacks);
+  absl::StatusOr<TrainingProgress> result =
+      Train(&model, inputs, callbacks, resume_from);
 
   absl::Status status = result.status();
+  // The final message goes out only once the last version is durable.
+  if (status.ok()) status = run.MakeDurable();
   if (status.code() == absl::StatusCode::kCancelled) {
     status =
         DescribeStop(CancelCause(run, stream.client_cancelled(), stream_broken),

@@ -27,9 +27,13 @@ struct TrainingStream {
 // the status the call ends with, which names why training stopped (the client
 // cancelled, the model was deleted, the server is shutting down: UNAVAILABLE)
 // and the version the model keeps. The run is finished either way.
+//
+// `resume`: continue from the start version's checkpoint (TrainRequest's
+// resume); FAILED_PRECONDITION if that version has none.
 absl::Status RunTrainingSession(TrainingRun& run,
                                 const TrainingInputs<float>& inputs,
-                                const TrainingStream& stream);
+                                const TrainingStream& stream,
+                                bool resume = false);
 
 }  // namespace bnmlp
 

@@ -150,6 +150,10 @@ ABSL_FLAG(std::optional<float>, weight_decay, std::nullopt,
 ABSL_FLAG(std::optional<uint64_t>, shuffle_seed, std::nullopt,
           absl::StrCat("Seed of the per-epoch shuffle.",
                        ServerDefault(absl::StrCat(defaults::kShuffleSeed))));
+ABSL_FLAG(bool, resume, false,
+          "Continue from the model's latest version with its saved optimizer "
+          "state and schedule position (same data and seeds: N epochs then "
+          "N more with --resume equal one 2N-epoch run).");
 
 ABSL_FLAG(bool, probabilities, false,
           "Also print each row's class probabilities.");

@@ -64,6 +64,7 @@ ABSL_DECLARE_FLAG(std::optional<float>, momentum);
 ABSL_DECLARE_FLAG(bool, nesterov);
 ABSL_DECLARE_FLAG(std::optional<float>, weight_decay);
 ABSL_DECLARE_FLAG(std::optional<uint64_t>, shuffle_seed);
+ABSL_DECLARE_FLAG(bool, resume);
 ABSL_DECLARE_FLAG(std::string, lr_schedule);
 
 // Prediction output.

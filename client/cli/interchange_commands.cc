@@ -31,7 +31,8 @@ ABSL_FLAG(bool, fold_batch_norm, false,
           "export --format onnx: fold each BatchNorm into a product (fewer "
           "nodes, the same outputs within 1e-5)");
 ABSL_FLAG(int64_t, model_version, 0,
-          "export: the model version to export; 0 means the latest");
+          "export, predict, params: the model version to use (a retained "
+          "one, see ModelInfo.retained_versions); 0 means the latest");
 
 namespace bnmlp::cli {
 namespace {

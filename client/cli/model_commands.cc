@@ -9,6 +9,7 @@
 #include "client/cli/enum_flag.h"
 #include "client/cli/exit_codes.h"
 #include "client/cli/flags.h"
+#include "client/cli/interchange_commands.h"
 #include "client/cli/json_output.h"
 #include "client/cli/layer_spec.h"
 #include "client/cli/model_text.h"
@@ -134,7 +135,7 @@ int RunParams(const CommandContext& context) {
   if (!name_or.ok()) return FailUsage(name_or.status().message());
   const std::string& name = *name_or;
   absl::StatusOr<client::ModelParameters> parameters =
-      context.client->GetParameters(name);
+      context.client->GetParameters(name, absl::GetFlag(FLAGS_model_version));
   if (!parameters.ok()) return FailRpc(parameters.status());
   if (context.json) {
     std::cout << ToJson(client::ToParametersProto(*parameters)) << std::endl;

@@ -17,6 +17,7 @@
 #include "client/cli/exit_codes.h"
 #include "client/cli/flags.h"
 #include "client/cli/input_flags.h"
+#include "client/cli/interchange_commands.h"
 #include "client/cli/json_output.h"
 #include "data/fashion_mnist.h"
 #include "google/protobuf/struct.pb.h"
@@ -254,7 +255,8 @@ int RunPredict(const CommandContext& context) {
         if (!show_progress) return;
         std::cerr << "\rpredicting: " << done << "/" << total << " rows"
                   << (done == total ? "\n" : "") << std::flush;
-      });
+      },
+      absl::GetFlag(FLAGS_model_version));
   if (!prediction.ok()) return FailRpc(prediction.status());
   if (prediction->mixed_versions) {
     std::cerr << "bnmlp: note: a training run published new versions while "

@@ -71,6 +71,7 @@ absl::StatusOr<client::TrainOptions> TrainOptionsFromFlags(
   }
   options.weight_decay = absl::GetFlag(FLAGS_weight_decay);
   options.shuffle_seed = absl::GetFlag(FLAGS_shuffle_seed);
+  options.resume = absl::GetFlag(FLAGS_resume);
   return options;
 }
 

@@ -178,6 +178,17 @@ absl::Status WriteDurableFile(const std::string& path, absl::string_view magic,
   return writer->Commit();
 }
 
+std::string FrameInMemory(absl::string_view magic, uint32_t version,
+                          absl::string_view payload) {
+  std::string framed = EncodeHeader(magic, version, payload.size());
+  framed.reserve(kFrameHeaderSize + payload.size() + kFrameTrailerSize);
+  framed.append(payload.data(), payload.size());
+  char trailer[kFrameTrailerSize];
+  absl::little_endian::Store32(trailer, Crc32(Crc32(0, {}), payload));
+  framed.append(trailer, kFrameTrailerSize);
+  return framed;
+}
+
 absl::StatusOr<absl::string_view> ParseDurableFrame(absl::string_view bytes,
                                                     absl::string_view magic,
                                                     uint32_t min_version,

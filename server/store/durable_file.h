@@ -76,6 +76,11 @@ class DurableFileWriter {
 absl::Status WriteDurableFile(const std::string& path, absl::string_view magic,
                               uint32_t version, absl::string_view payload);
 
+// The bytes WriteDurableFile would put in the file, in memory (an export
+// of the same bytes). `magic` must have kMagicSize characters.
+std::string FrameInMemory(absl::string_view magic, uint32_t version,
+                          absl::string_view payload);
+
 // A framed file's header, checked.
 struct FrameInfo {
   uint32_t version = 0;

@@ -92,6 +92,67 @@ TEST(OptimizerTest, DefaultsAreTheApis) {
   EXPECT_EQ(o.weight_decay, api_defaults::kWeightDecay);
 }
 
+// Steps split across two optimizers (the second restored from the first's
+// exported state) land exactly where one optimizer's steps do.
+TEST(OptimizerTest, RestoredStateContinuesBitForBit) {
+  for (OptimizerKind kind : {OptimizerKind::kSgd, OptimizerKind::kAdam}) {
+    OptimizerOptions o;
+    o.kind = kind;
+    o.learning_rate = 0.1;
+    o.momentum = 0.5;
+    Model<double> straight = TinyModel();
+    Optimizer<double> one(o, straight);
+    for (double g : {1.0, -0.5, 2.0, 0.25}) one.Step(Gradients(g), &straight);
+
+    Model<double> split = TinyModel();
+    Optimizer<double> first(o, split);
+    for (double g : {1.0, -0.5}) first.Step(Gradients(g), &split);
+    const OptimizerState<double> state = first.ExportState();
+    EXPECT_EQ(state.steps, 2);
+    EXPECT_EQ(state.kind, kind);
+    Optimizer<double> second(o, split);
+    ASSERT_TRUE(second.RestoreState(state).ok());
+    EXPECT_EQ(second.steps(), 2);
+    for (double g : {2.0, 0.25}) second.Step(Gradients(g), &split);
+    for (int l = 0; l < 2; ++l) {
+      EXPECT_EQ(split.layer(l).weight, straight.layer(l).weight);
+      EXPECT_EQ(split.layer(l).bias, straight.layer(l).bias);
+      EXPECT_EQ(split.layer(l).gamma, straight.layer(l).gamma);
+      EXPECT_EQ(split.layer(l).beta, straight.layer(l).beta);
+    }
+  }
+}
+
+TEST(OptimizerTest, RestoreRefusesStateThatDoesNotFit) {
+  Model<double> m = TinyModel();
+  OptimizerOptions sgd_options;
+  Optimizer<double> sgd(sgd_options, m);
+  sgd.Step(Gradients(1), &m);
+  OptimizerOptions adam_options;
+  adam_options.kind = OptimizerKind::kAdam;
+  Optimizer<double> adam(adam_options, m);
+  absl::Status kind = adam.RestoreState(sgd.ExportState());
+  EXPECT_EQ(kind.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(kind.message(), HasSubstr("SGD"));
+
+  OptimizerState<double> state = sgd.ExportState();
+  state.first[0] = Vector<double>::Zero(5);
+  Optimizer<double> fresh(sgd_options, m);
+  absl::Status size = fresh.RestoreState(state);
+  EXPECT_EQ(size.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(size.message(), HasSubstr("tensor 0"));
+  EXPECT_EQ(fresh.steps(), 0) << "a refused state leaves the optimizer as is";
+
+  state = sgd.ExportState();
+  state.first[0](0) = std::nan("");
+  EXPECT_EQ(fresh.RestoreState(state).code(),
+            absl::StatusCode::kInvalidArgument);
+  state = sgd.ExportState();
+  state.first.pop_back();
+  EXPECT_EQ(fresh.RestoreState(state).code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
 TEST(ValidateOptimizerOptionsTest, NamesTheField) {
   struct Case {
     OptimizerOptions o;

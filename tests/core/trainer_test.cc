@@ -60,6 +60,72 @@ TEST(TrainerTest, GaussianBlobsTrainToHighAccuracy) {
   }
 }
 
+void ExpectSameParameters(const Model<float>& a, const Model<float>& b) {
+  for (int l = 0; l < a.num_layers(); ++l) {
+    EXPECT_EQ(a.layer(l).weight, b.layer(l).weight) << "layer " << l;
+    EXPECT_EQ(a.layer(l).bias, b.layer(l).bias) << "layer " << l;
+    EXPECT_EQ(a.layer(l).gamma, b.layer(l).gamma) << "layer " << l;
+    EXPECT_EQ(a.layer(l).beta, b.layer(l).beta) << "layer " << l;
+    EXPECT_EQ(a.layer(l).running_mean, b.layer(l).running_mean);
+    EXPECT_EQ(a.layer(l).running_var, b.layer(l).running_var);
+  }
+}
+
+// 2 epochs, then 2 more resumed from the epoch-end checkpoint, equal one
+// 4-epoch run bit for bit: optimizer buffers, step count and the shuffle
+// sequence all continue.
+TEST(TrainerTest, ResumeFromCheckpointEqualsOneLongRun) {
+  const testing::Blobs train = testing::MakeBlobs(300, 10, 4, 2);
+  for (OptimizerKind kind : {OptimizerKind::kSgd, OptimizerKind::kAdam}) {
+    TrainOptions o = Options(4);
+    o.optimizer.kind = kind;
+    Model<float> straight = *Model<float>::Create(BlobConfig());
+    ASSERT_TRUE(ValidateAndTrain(&straight, train.View(), nullptr, o).ok());
+
+    o.epochs = 2;
+    Model<float> split = *Model<float>::Create(BlobConfig());
+    TrainingCheckpoint<float> checkpoint;
+    TrainCallbacks<float> callbacks;
+    int checkpoints = 0;
+    callbacks.on_epoch_checkpoint = [&](const TrainingCheckpoint<float>& c) {
+      checkpoint = c;
+      ++checkpoints;
+    };
+    const TrainingInputs<float> inputs =
+        *ValidateTrainInputs(split.config(), train.View(), nullptr, o);
+    ASSERT_TRUE(Train(&split, inputs, callbacks).ok());
+    EXPECT_EQ(checkpoints, 2);
+    EXPECT_EQ(checkpoint.epochs_completed, 2);
+    EXPECT_EQ(checkpoint.optimizer.steps, 2 * 10);  // 10 batches of <= 32
+    ASSERT_TRUE(Train(&split, inputs, callbacks, &checkpoint).ok());
+    EXPECT_EQ(checkpoint.epochs_completed, 4);
+    ExpectSameParameters(split, straight);
+  }
+}
+
+TEST(TrainerTest, ResumeRefusesAnotherOptimizerAndLeavesTheModel) {
+  const testing::Blobs train = testing::MakeBlobs(100, 10, 4, 2);
+  TrainOptions o = Options(1);
+  Model<float> model = *Model<float>::Create(BlobConfig());
+  TrainingCheckpoint<float> checkpoint;
+  TrainCallbacks<float> callbacks;
+  callbacks.on_epoch_checkpoint = [&](const TrainingCheckpoint<float>& c) {
+    checkpoint = c;
+  };
+  const TrainingInputs<float> inputs =
+      *ValidateTrainInputs(model.config(), train.View(), nullptr, o);
+  ASSERT_TRUE(Train(&model, inputs, callbacks).ok());
+  const Model<float> before = model;
+  o.optimizer.kind = OptimizerKind::kAdam;
+  const TrainingInputs<float> adam_inputs =
+      *ValidateTrainInputs(model.config(), train.View(), nullptr, o);
+  absl::StatusOr<TrainingProgress> refused =
+      Train(&model, adam_inputs, {}, &checkpoint);
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(refused.status().message(), HasSubstr("SGD"));
+  ExpectSameParameters(model, before);
+}
+
 TEST(TrainerTest, SameSeedsGiveBitIdenticalParameters) {
   const testing::Blobs train = testing::MakeBlobs(500, 10, 4, 2);
   auto run = [&](uint64_t shuffle_seed) {

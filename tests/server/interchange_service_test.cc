@@ -178,16 +178,81 @@ TEST_F(InterchangeServiceTest, AnImportedModelTrainsAndShowsItsParameters) {
   EXPECT_EQ(ModelOrDie(stub(), "copy").version(), 2);
 }
 
-TEST_F(InterchangeServiceTest, TheNativeFormatIsNotImplementedYet) {
-  CreateOrDie(stub(), ClassifierRequest("m", {2, 4, 2}));
-  EXPECT_THAT(Export(stub(), "m", v1::FORMAT_BNMLP).status,
-              StatusIs(grpc::StatusCode::UNIMPLEMENTED, "FORMAT_ONNX"));
-  EXPECT_THAT(Export(stub(), "m", v1::FORMAT_UNSPECIFIED).status,
-              StatusIs(grpc::StatusCode::UNIMPLEMENTED, "model store"));
-  v1::ImportModelHeader header = OnnxHeader("n");
+v1::GetParametersResponse ParamsOrDie(v1::BnMlpService::Stub& stub,
+                                      const std::string& name) {
+  v1::GetParametersRequest request;
+  request.set_name(name);
+  v1::GetParametersResponse response;
+  std::unique_ptr<grpc::ClientContext> context = Context();
+  const grpc::Status status =
+      stub.GetParameters(context.get(), request, &response);
+  EXPECT_TRUE(status.ok()) << status.error_message();
+  return response;
+}
+
+v1::ImportModelHeader NativeHeader(const std::string& name) {
+  v1::ImportModelHeader header;
+  header.set_name(name);
   header.set_format(v1::FORMAT_BNMLP);
-  EXPECT_THAT(Import(stub(), header, "bytes").status,
-              StatusIs(grpc::StatusCode::UNIMPLEMENTED, "FORMAT_BNMLP"));
+  return header;
+}
+
+// Export, delete, import: the same parameters and predictions, and training
+// resumes from the file's optimizer state.
+TEST_F(InterchangeServiceTest, NativeFileRoundTripsAndTrainingResumes) {
+  CreateTrained("m", {2, 4, 2});
+  const v1::GetParametersResponse before = ParamsOrDie(stub(), "m");
+  const ToyData probe = TwoBlobs(10, 9);
+  const v1::PredictResponse predicted = PredictOrDie(stub(), "m", probe.x);
+  const Exported file = Export(stub(), "m", v1::FORMAT_UNSPECIFIED);
+  ASSERT_TRUE(file.status.ok()) << file.status.error_message();
+  EXPECT_EQ(file.bytes.substr(0, 8), "BNMLPMDL");
+  EXPECT_EQ(file.messages.front().version(), before.version());
+  {
+    v1::DeleteModelRequest request;
+    request.set_name("m");
+    v1::DeleteModelResponse response;
+    ASSERT_TRUE(stub().DeleteModel(Context().get(), request, &response).ok());
+  }
+  const Imported imported = Import(stub(), NativeHeader("m"), file.bytes, 100);
+  ASSERT_TRUE(imported.status.ok()) << imported.status.error_message();
+  v1::GetParametersResponse after = ParamsOrDie(stub(), "m");
+  after.set_version(before.version());
+  EXPECT_EQ(after.SerializeAsString(), before.SerializeAsString());
+  const v1::PredictResponse again = PredictOrDie(stub(), "m", probe.x);
+  EXPECT_EQ(again.outputs().SerializeAsString(),
+            predicted.outputs().SerializeAsString());
+
+  v1::TrainRequest resume = TrainRequestFor("m", TwoBlobs(64, 3), 1, 16);
+  resume.set_resume(true);
+  const TrainResult resumed = RunTrain(stub(), resume);
+  EXPECT_TRUE(resumed.status.ok()) << resumed.status.error_message();
+}
+
+TEST_F(InterchangeServiceTest, HostileNativeFilesCreateNothing) {
+  CreateTrained("m", {2, 4, 2});
+  const std::string file = Export(stub(), "m", v1::FORMAT_BNMLP).bytes;
+  ASSERT_GT(file.size(), 40u);
+  EXPECT_THAT(
+      Import(stub(), NativeHeader("x"), file.substr(0, file.size() - 7)).status,
+      StatusIs(grpc::StatusCode::INVALID_ARGUMENT, "truncated"));
+  std::string flipped = file;
+  flipped[flipped.size() / 2] ^= 0x10;
+  EXPECT_THAT(Import(stub(), NativeHeader("x"), flipped).status,
+              StatusIs(grpc::StatusCode::INVALID_ARGUMENT, "checksum"));
+  EXPECT_THAT(Import(stub(), NativeHeader("x"), "BNMLPMDL").status,
+              StatusIs(grpc::StatusCode::INVALID_ARGUMENT, ""));
+  v1::GetModelRequest request;
+  request.set_name("x");
+  v1::ModelInfo info;
+  EXPECT_EQ(stub().GetModel(Context().get(), request, &info).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  // A model that never trained has nothing to resume from.
+  CreateOrDie(stub(), ClassifierRequest("fresh", {2, 4, 2}));
+  v1::TrainRequest resume = TrainRequestFor("fresh", TwoBlobs(64, 3), 1, 16);
+  resume.set_resume(true);
+  EXPECT_THAT(RunTrain(stub(), resume).status,
+              StatusIs(grpc::StatusCode::FAILED_PRECONDITION, "resume"));
 }
 
 TEST_F(InterchangeServiceTest, ExportRefusesBadRequests) {
@@ -196,8 +261,7 @@ TEST_F(InterchangeServiceTest, ExportRefusesBadRequests) {
               StatusIs(grpc::StatusCode::NOT_FOUND, "'nope'"));
   EXPECT_THAT(Export(stub(), "m", v1::FORMAT_ONNX, false, 5).status,
               StatusIs(grpc::StatusCode::NOT_FOUND,
-                       "version 5 is not retained; this server keeps only "
-                       "the latest version, 1"));
+                       "version 5 is not retained; retained versions: 1"));
   EXPECT_THAT(Export(stub(), "m", v1::FORMAT_ONNX, false, -1).status,
               StatusIs(grpc::StatusCode::INVALID_ARGUMENT, "version:"));
   EXPECT_THAT(Export(stub(), "m", static_cast<v1::Format>(9)).status,
