@@ -481,11 +481,8 @@ absl::StatusOr<LoadedModel> ModelStore::LoadModel(const std::string& name) {
     return absl::NotFoundError(
         absl::StrCat("model directory ", directory, " holds no valid version"));
   }
+  // Versions newer than the one loaded were moved aside: list again.
   BNMLP_RETURN_IF_ERROR(files->Refresh());
-  if (!options_.read_only) {
-    // Versions newer than the one loaded were moved aside: drop them from
-    // the list (Refresh above already did).
-  }
   loaded.state.state = loaded.newest.checkpoint != nullptr
                            ? TrainingState::kTrained
                            : TrainingState::kUntrained;
@@ -499,7 +496,8 @@ absl::StatusOr<LoadedModel> ModelStore::LoadModel(const std::string& name) {
           : absl::StatusOr<StoredTrainingState>(state_payload.status());
   if (state.ok()) {
     loaded.state = *std::move(state);
-    if (loaded.state.state == TrainingState::kTraining) {
+    // A replica reads the writer's live state: TRAINING is true there.
+    if (loaded.state.state == TrainingState::kTraining && !options_.read_only) {
       loaded.state.state = TrainingState::kInterrupted;
       loaded.state.last_error = absl::StrCat(
           "the server stopped while this model was training; it came back "
