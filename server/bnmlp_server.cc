@@ -5,6 +5,7 @@
 #include <chrono>
 #include <limits>
 #include <thread>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -16,6 +17,7 @@
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server_builder.h"
 #include "server/event_log.h"
+#include "server/store/dataset_store.h"
 
 namespace bnmlp {
 namespace {
@@ -57,6 +59,8 @@ absl::Status ValidateServerOptions(const ServerOptions& options) {
            CheckRange("max_concurrent_predicts",
                       options.max_concurrent_predicts, 1, 1024),
            CheckRange("max_models", options.limits.max_models, 1, 1000000),
+           CheckRange("max_dataset_bytes", options.max_dataset_bytes, 0,
+                      std::numeric_limits<int64_t>::max()),
            // One tensor of the largest model must fit a protobuf field.
            CheckRange("max_parameters", options.limits.max_parameters, 1,
                       std::min<int64_t>(kMaxParameterCount,
@@ -72,13 +76,44 @@ absl::Status ValidateServerOptions(const ServerOptions& options) {
   return absl::OkStatus();
 }
 
-BnmlpServer::BnmlpServer(const ServerOptions& options)
+BnmlpServer::BnmlpServer(const ServerOptions& options,
+                         std::shared_ptr<DatasetRegistry> datasets)
     : registry_(options.limits),
+      datasets_(std::move(datasets)),
       service_(&registry_,
                ServiceOptions{absl::ToDoubleSeconds(options.progress_interval),
                               options.max_message_bytes,
                               options.max_concurrent_predicts,
-                              options.native_format}) {}
+                              options.native_format, datasets_}) {}
+
+namespace {
+
+// The datasets, loaded from <model_dir>/datasets when there is a store.
+absl::StatusOr<std::shared_ptr<DatasetRegistry>> OpenDatasets(
+    const ServerOptions& options) {
+  std::unique_ptr<DatasetStore> store;
+  if (!options.model_dir.empty()) {
+    absl::StatusOr<std::unique_ptr<DatasetStore>> opened =
+        DatasetStore::Open(options.model_dir);
+    if (!opened.ok()) {
+      return absl::Status(
+          opened.status().code(),
+          absl::StrCat("--model_dir: ", opened.status().message()));
+    }
+    store = *std::move(opened);
+  }
+  auto datasets = std::make_shared<DatasetRegistry>(options.max_dataset_bytes,
+                                                    std::move(store));
+  if (datasets->store() != nullptr) {
+    const int loaded = datasets->LoadFromStore();
+    LogEvent(absl::StrCat("event=datasets_loaded count=", loaded,
+                          " bytes=", datasets->budget().used(),
+                          " directory=", datasets->store()->directory()));
+  }
+  return datasets;
+}
+
+}  // namespace
 
 absl::StatusOr<std::unique_ptr<BnmlpServer>> BnmlpServer::Start(
     const ServerOptions& options) {
@@ -89,7 +124,11 @@ absl::StatusOr<std::unique_ptr<BnmlpServer>> BnmlpServer::Start(
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
 
-  std::unique_ptr<BnmlpServer> server(new BnmlpServer(options));
+  absl::StatusOr<std::shared_ptr<DatasetRegistry>> datasets =
+      OpenDatasets(options);
+  if (!datasets.ok()) return datasets.status();
+  std::unique_ptr<BnmlpServer> server(
+      new BnmlpServer(options, *std::move(datasets)));
   grpc::ServerBuilder builder;
   builder.AddListeningPort(options.listen_address,
                            grpc::InsecureServerCredentials(), &server->port_);

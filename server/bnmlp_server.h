@@ -12,6 +12,7 @@
 #include "absl/time/time.h"
 #include "grpcpp/server.h"
 #include "server/bnmlp_service.h"
+#include "server/dataset_registry.h"
 #include "server/model_registry.h"
 
 namespace bnmlp {
@@ -33,6 +34,9 @@ struct ServerOptions {
   // The model store: the directory where models (and datasets) are kept on
   // disk and reloaded from at startup. Empty: memory only.
   std::string model_dir;
+  // The bytes every uploaded dataset's rows may take together (uploads
+  // beyond it get RESOURCE_EXHAUSTED): --max_dataset_bytes.
+  int64_t max_dataset_bytes = kDefaultMaxDatasetBytes;
   // FORMAT_BNMLP files (ServiceOptions::native_format); null: UNIMPLEMENTED.
   std::shared_ptr<NativeModelFormat> native_format;
   // How often Train streams per-batch progress within an epoch.
@@ -58,6 +62,7 @@ class BnmlpServer {
   // The bound port (the chosen one when the address asked for port 0).
   int port() const { return port_; }
   ModelRegistry& registry() { return registry_; }
+  DatasetRegistry& datasets() { return *datasets_; }
 
   // Graceful shutdown: health turns NOT_SERVING, running trainings are
   // cancelled (each model keeps its last published version; the Train call
@@ -72,9 +77,11 @@ class BnmlpServer {
   void Shutdown(absl::Duration grace);
 
  private:
-  explicit BnmlpServer(const ServerOptions& options);
+  BnmlpServer(const ServerOptions& options,
+              std::shared_ptr<DatasetRegistry> datasets);
 
   ModelRegistry registry_;
+  const std::shared_ptr<DatasetRegistry> datasets_;
   BnMlpServiceImpl service_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;

@@ -57,6 +57,10 @@ ABSL_FLAG(std::string, model_dir, "",
           "(and every dataset) is written durably and reloaded from at "
           "startup. Empty: models live in memory only and vanish on restart");
 ABSL_FLAG(int, max_models, 64, "Most models the server holds at once");
+ABSL_FLAG(int64_t, max_dataset_bytes, bnmlp::kDefaultMaxDatasetBytes,
+          "Most bytes the rows of every uploaded dataset may take together "
+          "(features, labels and targets: 4 bytes per value); an upload "
+          "beyond it gets RESOURCE_EXHAUSTED with the figures");
 ABSL_FLAG(int64_t, max_parameters, int64_t{16} << 20,
           "Most trainable parameters one model may have");
 ABSL_FLAG(double, shutdown_grace_seconds, 10,
@@ -78,6 +82,7 @@ absl::StatusOr<ServerOptions> OptionsFromFlags() {
       absl::GetFlag(FLAGS_max_concurrent_predicts);
   options.model_dir = absl::GetFlag(FLAGS_model_dir);
   options.limits.max_models = absl::GetFlag(FLAGS_max_models);
+  options.max_dataset_bytes = absl::GetFlag(FLAGS_max_dataset_bytes);
   options.limits.max_parameters = absl::GetFlag(FLAGS_max_parameters);
   const double interval = absl::GetFlag(FLAGS_progress_interval_seconds);
   if (!(interval >= 0 && interval <= 3600)) {
@@ -165,7 +170,8 @@ int Run() {
       " max_concurrent_predicts=", options->max_concurrent_predicts,
       " gemm=", GemmBackend(), " max_models=", options->limits.max_models,
       " max_parameters=", options->limits.max_parameters,
-      " max_message_bytes=", options->max_message_bytes));
+      " max_message_bytes=", options->max_message_bytes,
+      " max_dataset_bytes=", options->max_dataset_bytes));
 
   const int signal_number = WaitForShutdownSignal();
   LogEvent(absl::StrCat("event=signal signal=", strsignal(signal_number),
