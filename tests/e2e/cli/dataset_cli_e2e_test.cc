@@ -97,18 +97,16 @@ TEST_F(DatasetCliTest, UploadListTrainOnADatasetAndDelete) {
 
   ASSERT_EQ(Bnmlp({"create", "--name", "m", "--layers", "4-16-3"}).exit_code,
             0);
-  const CommandResult trained =
-      Bnmlp({"train", "--name", "m", "--dataset", "blobs",
-             "--validation_dataset", "test", "--epochs", "5", "--batch_size",
-             "20"});
+  const CommandResult trained = Bnmlp({"train", "--name", "m", "--dataset",
+                                       "blobs", "--validation_dataset", "test",
+                                       "--epochs", "5", "--batch_size", "20"});
   ASSERT_EQ(trained.exit_code, 0) << Describe(trained);
   EXPECT_THAT(trained.stdout_text,
               HasSubstr("training model 'm' on dataset 'blobs', validating "
                         "on 'test'"));
   EXPECT_THAT(trained.stdout_text, HasSubstr("validation accuracy"));
 
-  const CommandResult deleted =
-      Bnmlp({"delete-dataset", "--name", "blobs"});
+  const CommandResult deleted = Bnmlp({"delete-dataset", "--name", "blobs"});
   ASSERT_EQ(deleted.exit_code, 0) << Describe(deleted);
   EXPECT_THAT(deleted.stdout_text, HasSubstr("deleted dataset 'blobs'"));
   EXPECT_EQ(Datasets().datasets_size(), 1);
@@ -121,15 +119,16 @@ TEST_F(DatasetCliTest, TrainOnLocalFilesMatchesTrainOnAnUploadAndCleansUp) {
   const std::string train = dir_.Write("train.csv", SeparableCsv(200, 3, 2, 4));
   const std::string test = dir_.Write("test.csv", SeparableCsv(50, 3, 2, 5));
   for (const char* model : {"local", "uploaded"}) {
-    ASSERT_EQ(Bnmlp({"create", "--name", model, "--layers", "3-8-2", "--seed",
-                     "11"})
-                  .exit_code,
-              0);
+    ASSERT_EQ(
+        Bnmlp({"create", "--name", model, "--layers", "3-8-2", "--seed", "11"})
+            .exit_code,
+        0);
   }
-  const std::vector<std::string> options = {"--epochs", "3", "--batch_size",
-                                            "16", "--shuffle_seed", "5"};
-  std::vector<std::string> local = {"train", "--name", "local", "--train_csv",
-                                    train, "--validation_csv", test};
+  const std::vector<std::string> options = {
+      "--epochs", "3", "--batch_size", "16", "--shuffle_seed", "5"};
+  std::vector<std::string> local = {"train",       "--name", "local",
+                                    "--train_csv", train,    "--validation_csv",
+                                    test};
   local.insert(local.end(), options.begin(), options.end());
   const CommandResult from_files = Bnmlp(local);
   ASSERT_EQ(from_files.exit_code, 0) << Describe(from_files);
@@ -139,9 +138,9 @@ TEST_F(DatasetCliTest, TrainOnLocalFilesMatchesTrainOnAnUploadAndCleansUp) {
 
   ASSERT_EQ(Bnmlp({"upload", "--name", "t", "--csv", train}).exit_code, 0);
   ASSERT_EQ(Bnmlp({"upload", "--name", "v", "--csv", test}).exit_code, 0);
-  std::vector<std::string> by_name = {"train", "--name", "uploaded",
-                                      "--dataset", "t",
-                                      "--validation_dataset", "v"};
+  std::vector<std::string> by_name = {
+      "train", "--name", "uploaded", "--dataset", "t", "--validation_dataset",
+      "v"};
   by_name.insert(by_name.end(), options.begin(), options.end());
   const CommandResult from_dataset = Bnmlp(by_name);
   ASSERT_EQ(from_dataset.exit_code, 0) << Describe(from_dataset);
@@ -195,8 +194,8 @@ TEST_F(DatasetCliTest, UsageErrors) {
   EXPECT_EQ(result.exit_code, 2) << Describe(result);
   EXPECT_THAT(result.stderr_text,
               HasSubstr("--validation_dataset needs --dataset"));
-  result = Bnmlp(
-      {"train", "--name", "m", "--dataset", "d", "--train_csv", train});
+  result =
+      Bnmlp({"train", "--name", "m", "--dataset", "d", "--train_csv", train});
   EXPECT_EQ(result.exit_code, 2) << Describe(result);
   EXPECT_THAT(result.stderr_text, HasSubstr("drop --train_csv"));
   result = Bnmlp({"upload", "--csv", train});
