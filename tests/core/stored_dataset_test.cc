@@ -29,7 +29,8 @@ ModelConfig Config(int64_t inputs, int64_t outputs, Task task) {
   return config;
 }
 
-// Row-major rows [n, width] as the (width x n) map the builder takes.
+// Row-major rows [n, width] as the (width x n) map the builder takes: a
+// view, so `values` must outlive it (and the Chunk built from it).
 ConstMatrixMap<float> Rows(const std::vector<float>& values, int64_t width) {
   return ConstMatrixMap<float>(values.data(), width,
                                static_cast<int64_t>(values.size()) / width);
@@ -108,7 +109,8 @@ TEST(DatasetBuilderTest, RejectsChunksOfTheWrongShapeOrKind) {
               HasSubstr("x has 3 features per row; the dataset has 2"));
   EXPECT_THAT(builder->AppendRows(Chunk({1, 2, 3, 4}, 2, {0})).message(),
               HasSubstr("labels covers 1 rows; x has 2"));
-  Dataset<float> with_targets = Chunk({1, 2}, 2, {});
+  const std::vector<float> one_row = {1, 2};
+  Dataset<float> with_targets = Chunk(one_row, 2, {});
   const std::vector<float> targets = {1};
   new (&with_targets.targets) ConstMatrixMap<float>(Rows(targets, 1));
   EXPECT_THAT(builder->AppendRows(with_targets).message(),
@@ -119,11 +121,13 @@ TEST(DatasetBuilderTest, RejectsChunksOfTheWrongShapeOrKind) {
 TEST(DatasetBuilderTest, RegressionTargetsAreCheckedAndKept) {
   absl::StatusOr<DatasetBuilder> builder = DatasetBuilder::Create(Values(1, 2));
   ASSERT_TRUE(builder.ok());
-  Dataset<float> rows = Chunk({1, 2}, 1, {});
+  const std::vector<float> x = {1, 2};
+  Dataset<float> rows = Chunk(x, 1, {});
   const std::vector<float> targets = {0.5f, 1.5f, 2.5f, 3.5f};
   new (&rows.targets) ConstMatrixMap<float>(Rows(targets, 2));
   ASSERT_TRUE(builder->AppendRows(rows).ok());
-  Dataset<float> bad = Chunk({3}, 1, {});
+  const std::vector<float> bad_x = {3};
+  Dataset<float> bad = Chunk(bad_x, 1, {});
   const std::vector<float> inf = {1, std::numeric_limits<float>::infinity()};
   new (&bad.targets) ConstMatrixMap<float>(Rows(inf, 2));
   EXPECT_THAT(builder->AppendRows(bad).message(), HasSubstr("targets[2][1]"));
