@@ -195,9 +195,29 @@ absl::StatusOr<v1::TrainProgress> BnmlpClient::Train(
     BNMLP_RETURN_IF_ERROR(ValidateExamples(*validation, "validation set"));
   }
   BNMLP_RETURN_IF_ERROR(ValidateTrainOptions(options));
-  const v1::TrainRequest request =
-      MakeTrainRequest(name, train, validation, options);
+  return StreamTrain(MakeTrainRequest(name, train, validation, options),
+                     on_event, canceller);
+}
 
+absl::StatusOr<v1::TrainProgress> BnmlpClient::TrainOnDatasets(
+    const std::string& name, const std::string& dataset,
+    const std::string& validation_dataset, const TrainOptions& options,
+    const TrainEventCallback& on_event, CallCanceller* canceller) {
+  BNMLP_RETURN_IF_ERROR(ValidateTrainOptions(options));
+  v1::TrainRequest request =
+      MakeTrainRequest(name, ExamplesView{}, nullptr, options);
+  request.clear_x();
+  request.clear_labels();
+  request.clear_targets();
+  request.set_dataset(dataset);
+  request.set_validation_dataset(validation_dataset);
+  return StreamTrain(request, on_event, canceller);
+}
+
+absl::StatusOr<v1::TrainProgress> BnmlpClient::StreamTrain(
+    const v1::TrainRequest& request, const TrainEventCallback& on_event,
+    CallCanceller* canceller) {
+  const std::string& name = request.name();
   grpc::ClientContext context;  // No deadline: training takes what it takes.
   CallCanceller::Binding binding(canceller, &context);
   std::unique_ptr<grpc::ClientReader<v1::TrainResponse>> reader =

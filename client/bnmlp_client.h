@@ -126,6 +126,14 @@ using PredictProgressCallback =
 using TransferProgressCallback =
     std::function<void(int64_t bytes_done, int64_t bytes_total)>;
 
+// Called after each UploadDataset chunk with the rows sent so far.
+using UploadProgressCallback =
+    std::function<void(int64_t rows_done, int64_t rows_total)>;
+
+// The most bytes one UploadDataset message carries: gRPC's default message
+// limit, which every client and server accepts.
+inline constexpr int64_t kDatasetChunkBytes = int64_t{4} << 20;
+
 // A model version as a file (ExportModel).
 struct ExportedModelFile {
   std::string bytes;
@@ -177,6 +185,28 @@ class BnmlpClient {
                                           const TrainEventCallback& on_event,
                                           CallCanceller* canceller = nullptr);
 
+  // Train on datasets uploaded before (UploadDataset) instead of inline
+  // examples; `validation_dataset` may be empty. Otherwise as Train.
+  absl::StatusOr<v1::TrainProgress> TrainOnDatasets(
+      const std::string& name, const std::string& dataset,
+      const std::string& validation_dataset, const TrainOptions& options,
+      const TrainEventCallback& on_event, CallCanceller* canceller = nullptr);
+
+  // Uploads `examples` as dataset `name` in messages of at most
+  // kDatasetChunkBytes (so a server with gRPC's default 4 MiB limit takes
+  // any size), announcing the row count. `on_progress` (may be empty) gets
+  // the rows sent so far after each chunk. CANCELLED if `canceller` (may be
+  // null) was cancelled: the server then keeps nothing. No deadline: the
+  // call takes what the data takes. Defined in client/dataset_transfer.cc.
+  absl::StatusOr<v1::DatasetInfo> UploadDataset(
+      const std::string& name, const ExamplesView& examples,
+      const UploadProgressCallback& on_progress = {},
+      CallCanceller* canceller = nullptr);
+  absl::StatusOr<std::vector<v1::DatasetInfo>> ListDatasets();
+  absl::StatusOr<v1::DatasetInfo> GetDataset(const std::string& name);
+  // Returns how many running Train calls still use it.
+  absl::StatusOr<int> DeleteDataset(const std::string& name);
+
   // Evaluation-mode outputs for row-major `features` [N, num_features],
   // sent in chunks of options.predict_rows_per_request rows.
   absl::StatusOr<Prediction> Predict(
@@ -210,6 +240,10 @@ class BnmlpClient {
   // A context carrying the unary-call deadline.
   std::unique_ptr<grpc::ClientContext> UnaryContext() const;
   absl::Status Check(const grpc::Status& status, absl::string_view rpc) const;
+  // Runs one Train call (see Train).
+  absl::StatusOr<v1::TrainProgress> StreamTrain(
+      const v1::TrainRequest& request, const TrainEventCallback& on_event,
+      CallCanceller* canceller);
   // A context whose deadline is `extra` beyond the call timeout.
   std::unique_ptr<grpc::ClientContext> TransferContext(
       absl::Duration extra) const;

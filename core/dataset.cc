@@ -9,17 +9,6 @@
 namespace bnmlp {
 namespace {
 
-// INVALID_ARGUMENT naming the first non-finite entry of a (rows x cols)
-// matrix as field[sample][feature].
-template <typename T>
-absl::Status CheckFinite(ConstMatrixMap<T> m, absl::string_view field) {
-  const std::optional<MatrixPosition> bad = FirstNonFinite(m);
-  if (!bad.has_value()) return absl::OkStatus();
-  return absl::InvalidArgumentError(
-      absl::StrCat(field, "[", bad->col, "][", bad->row, "] is ",
-                   m(bad->row, bad->col), "; every value must be finite"));
-}
-
 template <typename T>
 absl::Status CheckLabels(const Dataset<T>& data, int64_t outputs,
                          absl::string_view x, absl::string_view labels,
@@ -35,14 +24,7 @@ absl::Status CheckLabels(const Dataset<T>& data, int64_t outputs,
         absl::StrCat(labels, " has ", data.labels.size(), " entries; ", x,
                      " has ", n, " samples (one label per sample)"));
   }
-  for (int64_t j = 0; j < n; ++j) {
-    if (data.labels[j] < 0 || data.labels[j] >= outputs) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(labels, "[", j, "] = ", data.labels[j],
-                       " is not a class index in [0, ", outputs, ")"));
-    }
-  }
-  return absl::OkStatus();
+  return CheckClassLabels(data.labels, outputs, labels);
 }
 
 template <typename T>
@@ -60,10 +42,38 @@ absl::Status CheckTargets(const Dataset<T>& data, int64_t outputs,
                      "] (one row of ", outputs, " outputs per sample), got [",
                      data.targets.cols(), ", ", data.targets.rows(), "]"));
   }
-  return CheckFinite(data.targets, targets);
+  return CheckAllFinite(data.targets, targets);
 }
 
 }  // namespace
+
+template <typename T>
+absl::Status CheckAllFinite(ConstMatrixMap<T> m, absl::string_view field,
+                            int64_t first_sample) {
+  const std::optional<MatrixPosition> bad = FirstNonFinite(m);
+  if (!bad.has_value()) return absl::OkStatus();
+  return absl::InvalidArgumentError(
+      absl::StrCat(field, "[", first_sample + bad->col, "][", bad->row, "] is ",
+                   m(bad->row, bad->col), "; every value must be finite"));
+}
+
+absl::Status CheckClassLabels(absl::Span<const int32_t> labels, int64_t limit,
+                              absl::string_view field, int64_t first_sample) {
+  for (size_t j = 0; j < labels.size(); ++j) {
+    const int32_t label = labels[j];
+    if (label >= 0 && label < limit) continue;
+    const std::string where =
+        absl::StrCat(field, "[", first_sample + static_cast<int64_t>(j),
+                     "] = ", label, " is not a class index ");
+    if (limit >= kNoClassLimit) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(where, "(class indices are >= 0)"));
+    }
+    return absl::InvalidArgumentError(
+        absl::StrCat(where, "in [0, ", limit, ")"));
+  }
+  return absl::OkStatus();
+}
 
 template <typename T>
 absl::StatusOr<ValidatedDataset<T>> ValidateDataset(
@@ -83,7 +93,7 @@ absl::StatusOr<ValidatedDataset<T>> ValidateDataset(
         x, " has ", data.x.rows(),
         " features per sample; the model's input size is ", inputs));
   }
-  BNMLP_RETURN_IF_ERROR(CheckFinite(data.x, x));
+  BNMLP_RETURN_IF_ERROR(CheckAllFinite(data.x, x));
   if (config.task == Task::kClassification) {
     BNMLP_RETURN_IF_ERROR(CheckLabels(data, outputs, x, labels, targets));
   } else {
@@ -92,6 +102,10 @@ absl::StatusOr<ValidatedDataset<T>> ValidateDataset(
   return ValidatedDataset<T>(data, config);
 }
 
+template absl::Status CheckAllFinite<float>(ConstMatrixMap<float>,
+                                            absl::string_view, int64_t);
+template absl::Status CheckAllFinite<double>(ConstMatrixMap<double>,
+                                             absl::string_view, int64_t);
 template absl::StatusOr<ValidatedDataset<float>> ValidateDataset<float>(
     const ModelConfig&, const Dataset<float>&, absl::string_view);
 template absl::StatusOr<ValidatedDataset<double>> ValidateDataset<double>(

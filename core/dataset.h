@@ -27,6 +27,25 @@ struct Dataset {
 
 template <typename T>
 class ValidatedDataset;
+class StoredDataset;
+
+// The value checks of ValidateDataset, for data that arrives in pieces (the
+// chunks of an uploaded dataset): `first_sample` is the number of the
+// piece's first sample in the whole set, so messages name the sample's place
+// in the set, not in the piece.
+//
+// INVALID_ARGUMENT naming the first non-finite entry of `m` (features x
+// samples) as field[sample][feature]; OK if every entry is finite.
+template <typename T>
+absl::Status CheckAllFinite(ConstMatrixMap<T> m, absl::string_view field,
+                            int64_t first_sample = 0);
+// INVALID_ARGUMENT naming the first label outside [0, limit) as
+// field[sample]; OK if every label is a class index below `limit`.
+// kNoClassLimit checks only that labels are >= 0.
+inline constexpr int64_t kNoClassLimit = int64_t{1} << 31;
+absl::Status CheckClassLabels(absl::Span<const int32_t> labels, int64_t limit,
+                              absl::string_view field,
+                              int64_t first_sample = 0);
 
 // OK with the validated view if `data` fits `config`: x has
 // layer_sizes.front() rows and N >= 1 columns, all finite; classification
@@ -40,7 +59,8 @@ absl::StatusOr<ValidatedDataset<T>> ValidateDataset(
     const ModelConfig& config, const Dataset<T>& data,
     absl::string_view field_prefix = "");
 
-// A Dataset that passed ValidateDataset (the only way to make one): the
+// A Dataset that passed ValidateDataset, or an uploaded StoredDataset that
+// StoredDataset::FitTo matched to a model (the only ways to make one): the
 // engine's entry points that take it (Train via TrainingInputs, Evaluate)
 // do not check its values again. Still a view: the data must outlive it and
 // stay unmodified. Copyable, not assignable (it holds Eigen maps).
@@ -62,6 +82,7 @@ class ValidatedDataset {
   friend absl::StatusOr<ValidatedDataset<U>> ValidateDataset(const ModelConfig&,
                                                              const Dataset<U>&,
                                                              absl::string_view);
+  friend class StoredDataset;
 
   ValidatedDataset(const Dataset<T>& data, const ModelConfig& config)
       : data_(data),

@@ -122,6 +122,18 @@ absl::Status ValidateTrainOptions(const TrainOptions& options) {
   return ValidateOptimizerOptions(options.optimizer);
 }
 
+namespace {
+
+template <typename T>
+absl::Status CheckTrainingSetSize(const Dataset<T>& train) {
+  if (train.size() >= 2) return absl::OkStatus();
+  return absl::InvalidArgumentError(
+      "x has 1 sample; training needs at least 2 (BatchNorm's batch "
+      "variance is undefined for one)");
+}
+
+}  // namespace
+
 template <typename T>
 absl::StatusOr<TrainingInputs<T>> ValidateTrainInputs(
     const ModelConfig& config, const Dataset<T>& train,
@@ -129,11 +141,7 @@ absl::StatusOr<TrainingInputs<T>> ValidateTrainInputs(
   BNMLP_RETURN_IF_ERROR(ValidateTrainOptions(options));
   BNMLP_ASSIGN_OR_RETURN(ValidatedDataset<T> validated_train,
                          ValidateDataset(config, train));
-  if (train.size() < 2) {
-    return absl::InvalidArgumentError(
-        "x has 1 sample; training needs at least 2 (BatchNorm's batch "
-        "variance is undefined for one)");
-  }
+  BNMLP_RETURN_IF_ERROR(CheckTrainingSetSize(train));
   std::optional<ValidatedDataset<T>> validated_validation;
   if (validation != nullptr && !validation->empty()) {
     BNMLP_ASSIGN_OR_RETURN(ValidatedDataset<T> v,
@@ -142,6 +150,23 @@ absl::StatusOr<TrainingInputs<T>> ValidateTrainInputs(
   }
   return TrainingInputs<T>(std::move(validated_train),
                            std::move(validated_validation), options);
+}
+
+template <typename T>
+absl::StatusOr<TrainingInputs<T>> ValidateTrainInputs(
+    const ModelConfig& config, const ValidatedDataset<T>& train,
+    const NonDeduced<ValidatedDataset<T>>* validation,
+    const TrainOptions& options) {
+  BNMLP_RETURN_IF_ERROR(ValidateTrainOptions(options));
+  if (!train.Fits(config) ||
+      (validation != nullptr && !validation->Fits(config))) {
+    return absl::InvalidArgumentError(
+        "the datasets were validated for a model of another shape or task");
+  }
+  BNMLP_RETURN_IF_ERROR(CheckTrainingSetSize(train.data()));
+  std::optional<ValidatedDataset<T>> validated_validation;
+  if (validation != nullptr) validated_validation.emplace(*validation);
+  return TrainingInputs<T>(train, std::move(validated_validation), options);
 }
 
 template <typename T>
@@ -284,6 +309,9 @@ absl::StatusOr<TrainingProgress> Train(Model<T>* model,
   template absl::StatusOr<TrainingInputs<T>> ValidateTrainInputs<T>( \
       const ModelConfig&, const Dataset<T>&, const Dataset<T>*,      \
       const TrainOptions&);                                          \
+  template absl::StatusOr<TrainingInputs<T>> ValidateTrainInputs<T>( \
+      const ModelConfig&, const ValidatedDataset<T>&,                \
+      const ValidatedDataset<T>*, const TrainOptions&);              \
   template absl::StatusOr<TrainingProgress> Train<T>(                \
       Model<T>*, const TrainingInputs<T>&, const TrainCallbacks<T>&, \
       const TrainingCheckpoint<T>*);

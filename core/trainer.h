@@ -66,6 +66,17 @@ absl::StatusOr<TrainingInputs<T>> ValidateTrainInputs(
     const ModelConfig& config, const Dataset<T>& train,
     const NonDeduced<Dataset<T>>* validation, const TrainOptions& options);
 
+// The same for datasets validated beforehand (ValidateDataset, or
+// StoredDataset::FitTo for an uploaded one, which checked its values when
+// they arrived): checks the options, that both sets were validated for
+// models shaped like `config`, and that the training set has at least 2
+// samples, all in O(1): no pass over the data. `validation` may be null.
+template <typename T>
+absl::StatusOr<TrainingInputs<T>> ValidateTrainInputs(
+    const ModelConfig& config, const ValidatedDataset<T>& train,
+    const NonDeduced<ValidatedDataset<T>>* validation,
+    const TrainOptions& options);
+
 // The inputs of a training run, validated by ValidateTrainInputs (the only
 // way to make one): Train and the engine below it never check their values
 // again. Views, like ValidatedDataset: copyable, not assignable.
@@ -84,6 +95,10 @@ class TrainingInputs {
   friend absl::StatusOr<TrainingInputs<U>> ValidateTrainInputs(
       const ModelConfig&, const Dataset<U>&, const NonDeduced<Dataset<U>>*,
       const TrainOptions&);
+  template <typename U>
+  friend absl::StatusOr<TrainingInputs<U>> ValidateTrainInputs(
+      const ModelConfig&, const ValidatedDataset<U>&,
+      const NonDeduced<ValidatedDataset<U>>*, const TrainOptions&);
 
   TrainingInputs(ValidatedDataset<T> train,
                  std::optional<ValidatedDataset<T>> validation,

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <limits>
 #include <thread>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -16,6 +17,7 @@
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server_builder.h"
 #include "server/event_log.h"
+#include "server/store/dataset_store.h"
 
 namespace bnmlp {
 namespace {
@@ -57,6 +59,8 @@ absl::Status ValidateServerOptions(const ServerOptions& options) {
            CheckRange("max_concurrent_predicts",
                       options.max_concurrent_predicts, 1, 1024),
            CheckRange("max_models", options.limits.max_models, 1, 1000000),
+           CheckRange("max_dataset_bytes", options.max_dataset_bytes, 0,
+                      std::numeric_limits<int64_t>::max()),
            // One tensor of the largest model must fit a protobuf field.
            CheckRange("max_parameters", options.limits.max_parameters, 1,
                       std::min<int64_t>(kMaxParameterCount,
@@ -95,9 +99,11 @@ absl::Status ValidateServerOptions(const ServerOptions& options) {
 }
 
 BnmlpServer::BnmlpServer(const ServerOptions& options,
-                         std::unique_ptr<ModelStore> store)
+                         std::unique_ptr<ModelStore> store,
+                         std::shared_ptr<DatasetRegistry> datasets)
     : store_(std::move(store)),
       registry_(options.limits, store_.get(), options.read_only),
+      datasets_(std::move(datasets)),
       metrics_(options.metrics_address.empty()
                    ? nullptr
                    : std::make_shared<ServerMetrics>([this] {
@@ -110,7 +116,7 @@ BnmlpServer::BnmlpServer(const ServerOptions& options,
                               options.native_format != nullptr
                                   ? options.native_format
                                   : StoreNativeModelFormat(&registry_),
-                              metrics_}) {}
+                              metrics_, datasets_}) {}
 
 int BnmlpServer::metrics_port() const {
   if (metrics_exposer_ == nullptr) return 0;
@@ -139,6 +145,37 @@ void BnmlpServer::StopPolling() {
   if (poller_.joinable()) poller_.join();
 }
 
+namespace {
+
+// The datasets, loaded from <model_dir>/datasets when there is a store.
+absl::StatusOr<std::shared_ptr<DatasetRegistry>> OpenDatasets(
+    const ServerOptions& options) {
+  std::unique_ptr<DatasetStore> store;
+  // A read-only replica neither trains nor uploads: the writer's datasets
+  // are not its business (and opening them would write to the store).
+  if (!options.model_dir.empty() && !options.read_only) {
+    absl::StatusOr<std::unique_ptr<DatasetStore>> opened =
+        DatasetStore::Open(options.model_dir);
+    if (!opened.ok()) {
+      return absl::Status(
+          opened.status().code(),
+          absl::StrCat("--model_dir: ", opened.status().message()));
+    }
+    store = *std::move(opened);
+  }
+  auto datasets = std::make_shared<DatasetRegistry>(options.max_dataset_bytes,
+                                                    std::move(store));
+  if (datasets->store() != nullptr) {
+    const int loaded = datasets->LoadFromStore();
+    LogEvent(absl::StrCat("event=datasets_loaded count=", loaded,
+                          " bytes=", datasets->budget().used(),
+                          " directory=", datasets->store()->directory()));
+  }
+  return datasets;
+}
+
+}  // namespace
+
 absl::StatusOr<std::unique_ptr<BnmlpServer>> BnmlpServer::Start(
     const ServerOptions& options) {
   if (absl::Status status = ValidateServerOptions(options); !status.ok()) {
@@ -160,8 +197,11 @@ absl::StatusOr<std::unique_ptr<BnmlpServer>> BnmlpServer::Start(
     if (!opened.ok()) return opened.status();
     store = *std::move(opened);
   }
+  absl::StatusOr<std::shared_ptr<DatasetRegistry>> datasets =
+      OpenDatasets(options);
+  if (!datasets.ok()) return datasets.status();
   std::unique_ptr<BnmlpServer> server(
-      new BnmlpServer(options, std::move(store)));
+      new BnmlpServer(options, std::move(store), *std::move(datasets)));
   server->service_.rpc_environment().SetAdmission(options.admission);
   if (server->metrics_ != nullptr) {
     absl::StatusOr<std::unique_ptr<prometheus::Exposer>> exposer =

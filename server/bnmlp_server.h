@@ -16,6 +16,7 @@
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server.h"
 #include "server/bnmlp_service.h"
+#include "server/dataset_registry.h"
 #include "server/model_registry.h"
 #include "server/store/model_store.h"
 
@@ -45,6 +46,9 @@ struct ServerOptions {
   // deletions.
   bool read_only = false;
   absl::Duration poll_interval = absl::Seconds(2);
+  // The bytes every uploaded dataset's rows may take together (uploads
+  // beyond it get RESOURCE_EXHAUSTED): --max_dataset_bytes.
+  int64_t max_dataset_bytes = kDefaultMaxDatasetBytes;
   // FORMAT_BNMLP files (ServiceOptions::native_format); null: UNIMPLEMENTED.
   std::shared_ptr<NativeModelFormat> native_format;
   // How often Train streams per-batch progress within an epoch.
@@ -89,6 +93,7 @@ class BnmlpServer {
   ModelRegistry& registry() { return registry_; }
   // Null without --model_dir.
   ModelStore* store() { return store_.get(); }
+  DatasetRegistry& datasets() { return *datasets_; }
 
   // Graceful shutdown: health turns NOT_SERVING, running trainings are
   // cancelled (each model keeps its last published version; the Train call
@@ -103,7 +108,8 @@ class BnmlpServer {
   void Shutdown(absl::Duration grace);
 
  private:
-  BnmlpServer(const ServerOptions& options, std::unique_ptr<ModelStore> store);
+  BnmlpServer(const ServerOptions& options, std::unique_ptr<ModelStore> store,
+              std::shared_ptr<DatasetRegistry> datasets);
   // Read-only replicas: follows the store until Shutdown.
   void PollStore(absl::Duration interval);
   void StopPolling();
@@ -111,6 +117,7 @@ class BnmlpServer {
   // Declared before the registry, which writes through it: destroyed after.
   std::unique_ptr<ModelStore> store_;
   ModelRegistry registry_;
+  const std::shared_ptr<DatasetRegistry> datasets_;
   std::shared_ptr<ServerMetrics> metrics_;  // null without metrics_address
   BnMlpServiceImpl service_;
   std::unique_ptr<prometheus::Exposer> metrics_exposer_;

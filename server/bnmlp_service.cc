@@ -41,7 +41,11 @@ BnMlpServiceImpl::BnMlpServiceImpl(ModelRegistry* registry,
       predict_slots_(options.max_concurrent_predicts),
       native_format_(options.native_format != nullptr
                          ? options.native_format
-                         : UnimplementedNativeModelFormat()) {
+                         : UnimplementedNativeModelFormat()),
+      datasets_(options.datasets != nullptr
+                    ? options.datasets
+                    : std::make_shared<DatasetRegistry>(kDefaultMaxDatasetBytes,
+                                                        nullptr)) {
   if (options_.metrics != nullptr) rpc_.AddObserver(options_.metrics);
 }
 
@@ -77,19 +81,20 @@ absl::Status BnMlpServiceImpl::DoTrain(
       TrainRequestViews views,
       TrainRequestFromProto(request, options_.progress_interval_seconds));
   // Validated once, before the model is claimed, so a rejected request
-  // leaves the model's state as it was.
+  // leaves the model's state as it was. Uploaded datasets stay alive until
+  // the call ends (`leases`), even if deleted meanwhile.
+  std::vector<DatasetLease> leases;
   BNMLP_ASSIGN_OR_RETURN(
       TrainingInputs<float> inputs,
-      ValidateTrainInputs(
-          snapshot.model->config(), views.train,
-          views.validation.has_value() ? &*views.validation : nullptr,
-          views.options));
+      ResolveTrainingInputs(snapshot.model->config(), request, views, leases));
   BNMLP_ASSIGN_OR_RETURN(
       std::unique_ptr<TrainingRun> run,
       registry_->StartTraining(request.name(), context.peer()));
   LogEvent(absl::StrCat(
       "event=train_started model=", request.name(), " peer=", context.peer(),
-      " samples=", views.train.size(), " epochs=", views.options.epochs,
+      " samples=", inputs.train().size(),
+      request.dataset().empty() ? "" : " dataset=", request.dataset(),
+      " epochs=", views.options.epochs,
       " from_version=", run->start().version));
   // Training only queues its events; `sender` writes them, so a client that
   // stops reading never stalls training (server/progress_sender.h).

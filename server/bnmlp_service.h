@@ -15,15 +15,18 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "bnmlp/v1/bnmlp.grpc.pb.h"
 #include "server/active_calls.h"
 #include "server/compute_slots.h"
+#include "server/dataset_registry.h"
 #include "server/metrics.h"
 #include "server/model_registry.h"
 #include "server/native_model_format.h"
+#include "server/request_conversion.h"
 #include "server/rpc_call.h"
 
 namespace bnmlp {
@@ -45,6 +48,9 @@ struct ServiceOptions {
   std::shared_ptr<NativeModelFormat> native_format;
   // Prometheus metrics (server/metrics.h); null: none are kept.
   std::shared_ptr<ServerMetrics> metrics;
+  // The uploaded datasets (UploadDataset, Train's `dataset`). Null: the
+  // service keeps its own, in memory, limited to kDefaultMaxDatasetBytes.
+  std::shared_ptr<DatasetRegistry> datasets;
 };
 
 // Thread-safe; every handler may run concurrently with every other. Each
@@ -82,6 +88,21 @@ class BnMlpServiceImpl final : public v1::BnMlpService::Service {
   grpc::Status ImportModel(grpc::ServerContext* context,
                            grpc::ServerReader<v1::ImportModelRequest>* reader,
                            v1::ImportModelResponse* response) override;
+
+  // In server/dataset_service.cc.
+  grpc::Status UploadDataset(
+      grpc::ServerContext* context,
+      grpc::ServerReader<v1::UploadDatasetRequest>* reader,
+      v1::UploadDatasetResponse* response) override;
+  grpc::Status ListDatasets(grpc::ServerContext* context,
+                            const v1::ListDatasetsRequest* request,
+                            v1::ListDatasetsResponse* response) override;
+  grpc::Status GetDataset(grpc::ServerContext* context,
+                          const v1::GetDatasetRequest* request,
+                          v1::DatasetInfo* response) override;
+  grpc::Status DeleteDataset(grpc::ServerContext* context,
+                             const v1::DeleteDatasetRequest* request,
+                             v1::DeleteDatasetResponse* response) override;
 
   // The handlers running right now (for graceful shutdown).
   const ActiveCalls& active_calls() const { return rpc_.active_calls(); }
@@ -142,12 +163,24 @@ class BnMlpServiceImpl final : public v1::BnMlpService::Service {
   // format, a format this server cannot read.
   absl::Status CheckImportHeader(const v1::ImportModelHeader& header) const;
 
+  // UploadDataset and Train's datasets (server/dataset_service.cc).
+  absl::Status DoUploadDataset(
+      grpc::ServerContext& context,
+      grpc::ServerReader<v1::UploadDatasetRequest>& reader,
+      v1::UploadDatasetResponse* response);
+  // Train's sets, inline or uploaded, validated for `config`; `leases` keeps
+  // the uploaded ones alive while the inputs (views) are used.
+  absl::StatusOr<TrainingInputs<float>> ResolveTrainingInputs(
+      const ModelConfig& config, const v1::TrainRequest& request,
+      const TrainRequestViews& views, std::vector<DatasetLease>& leases) const;
+
   ModelRegistry* const registry_;
   const ServiceOptions options_;
   RpcEnvironment rpc_;
   ComputeSlots predict_slots_;
   const std::shared_ptr<NativeModelFormat> native_format_;
   std::atomic<bool> stopping_{false};
+  const std::shared_ptr<DatasetRegistry> datasets_;
 };
 
 }  // namespace bnmlp

@@ -74,6 +74,10 @@ ABSL_FLAG(bool, read_only, false,
 ABSL_FLAG(double, poll_seconds, 2,
           "With --read_only: how often the store is polled");
 ABSL_FLAG(int, max_models, 64, "Most models the server holds at once");
+ABSL_FLAG(int64_t, max_dataset_bytes, bnmlp::kDefaultMaxDatasetBytes,
+          "Most bytes the rows of every uploaded dataset may take together "
+          "(features, labels and targets: 4 bytes per value); an upload "
+          "beyond it gets RESOURCE_EXHAUSTED with the figures");
 ABSL_FLAG(int64_t, max_parameters, int64_t{16} << 20,
           "Most trainable parameters one model may have");
 ABSL_FLAG(double, shutdown_grace_seconds, 10,
@@ -116,6 +120,7 @@ absl::StatusOr<ServerOptions> OptionsFromFlags() {
   }
   options.poll_interval = absl::Seconds(poll);
   options.limits.max_models = absl::GetFlag(FLAGS_max_models);
+  options.max_dataset_bytes = absl::GetFlag(FLAGS_max_dataset_bytes);
   options.limits.max_parameters = absl::GetFlag(FLAGS_max_parameters);
   const double interval = absl::GetFlag(FLAGS_progress_interval_seconds);
   if (!(interval >= 0 && interval <= 3600)) {
@@ -248,7 +253,8 @@ int Run() {
       " gemm=", GemmBackend(), " max_models=", options->limits.max_models,
       " max_parameters=", options->limits.max_parameters, " max_message_bytes=",
       options->max_message_bytes, " max_open_files=", descriptors->soft,
-      " metrics_port=", (*server)->metrics_port(), " ", security->summary));
+      " metrics_port=", (*server)->metrics_port(), " max_dataset_bytes=",
+      options->max_dataset_bytes, " ", security->summary));
   std::atomic<bool> listener_unreachable{false};
   std::unique_ptr<ListenerWatchdog> watchdog =
       WatchListener(options->listen_address, (*server)->port(), security->tls,

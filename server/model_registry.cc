@@ -142,7 +142,7 @@ absl::Status ModelRegistry::CheckWritable() const {
   if (!read_only_) return absl::OkStatus();
   return absl::FailedPreconditionError(
       "this replica is read-only (--read_only): it serves the models of its "
-      "store; create, train, import and delete on the writer");
+      "store; create, train, import, upload and delete on the writer");
 }
 
 ModelRegistry::~ModelRegistry() = default;

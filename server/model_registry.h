@@ -164,10 +164,11 @@ class ModelRegistry {
   // readers (a snapshot is replaced whole).
   void SyncFromStore();
   bool read_only() const { return read_only_; }
+  // FAILED_PRECONDITION on a read-only replica: every write (models, and
+  // datasets, which only the writer trains from) is the writer's.
+  absl::Status CheckWritable() const;
 
  private:
-  // FAILED_PRECONDITION on a read-only replica.
-  absl::Status CheckWritable() const;
   // The store half (model_registry_store.cc).
   std::shared_ptr<ModelEntry> EntryFromStore(const std::string& name);
   absl::StatusOr<ModelSnapshot> ReadRetainedVersion(const ModelEntry& entry,

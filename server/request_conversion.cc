@@ -41,6 +41,28 @@ absl::Status CheckValidationFieldsHaveX(const v1::TrainRequest& request) {
   return absl::OkStatus();
 }
 
+// A set comes either inline or as an uploaded dataset: with both, one of
+// them would be silently ignored.
+absl::Status CheckOneSourcePerSet(const v1::TrainRequest& request) {
+  if (!request.dataset().empty() &&
+      (!IsEmptyTensor(request.x()) || request.labels_size() > 0 ||
+       !IsEmptyTensor(request.targets()))) {
+    return absl::InvalidArgumentError(
+        "dataset and x / labels / targets are both given; train either on an "
+        "uploaded dataset or on inline tensors, not both");
+  }
+  if (!request.validation_dataset().empty() &&
+      (!IsEmptyTensor(request.validation_x()) ||
+       request.validation_labels_size() > 0 ||
+       !IsEmptyTensor(request.validation_targets()))) {
+    return absl::InvalidArgumentError(
+        "validation_dataset and validation_x / validation_labels / "
+        "validation_targets are both given; validate either on an uploaded "
+        "dataset or on inline tensors, not both");
+  }
+  return absl::OkStatus();
+}
+
 OptimizerOptions OptimizerFromRequest(const v1::TrainRequest& request,
                                       OptimizerKind kind) {
   OptimizerOptions optimizer;
@@ -101,6 +123,7 @@ absl::StatusOr<TrainRequestViews> TrainRequestFromProto(
   BNMLP_ASSIGN_OR_RETURN(options.schedule,
                          ScheduleFromProto(request.learning_rate_schedule(),
                                            "learning_rate_schedule"));
+  BNMLP_RETURN_IF_ERROR(CheckOneSourcePerSet(request));
   BNMLP_RETURN_IF_ERROR(CheckValidationFieldsHaveX(request));
   BNMLP_ASSIGN_OR_RETURN(
       Dataset<float> train,

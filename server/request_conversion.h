@@ -32,6 +32,9 @@ absl::StatusOr<ConstMatrixMap<float>> PredictSamplesFromProto(
     const v1::PredictRequest& request);
 
 // A TrainRequest as views into `request` (valid while it lives) and options.
+// INVALID_ARGUMENT naming the fields if a set is given both inline and as an
+// uploaded dataset (dataset with x / labels / targets, validation_dataset
+// with validation_*); the datasets themselves are the service's to resolve.
 struct TrainRequestViews {
   Dataset<float> train;
   std::optional<Dataset<float>> validation;  // when validation_x is set

@@ -199,6 +199,17 @@ absl::StatusOr<LoadedTrainData> LoadTrainData(const TrainSources& sources,
   return loaded;
 }
 
+absl::StatusOr<data::Examples> LoadUploadData(const DataFiles& files,
+                                              const data::CsvOptions& csv_flags,
+                                              bool classification) {
+  const data::CsvOptions csv_options =
+      ForTask(csv_flags,
+              classification ? v1::TASK_CLASSIFICATION : v1::TASK_REGRESSION);
+  return LoadWithReport("dataset", files, [&] {
+    return LoadTrainingExamples(files, csv_options);
+  });
+}
+
 absl::StatusOr<DataFiles> PredictSourceFromFlags() {
   BNMLP_ASSIGN_OR_RETURN(
       DataFiles files,

@@ -42,6 +42,12 @@ absl::StatusOr<LoadedTrainData> LoadTrainData(const TrainSources& sources,
                                               const data::CsvOptions& csv_flags,
                                               const v1::ModelInfo& model);
 
+// Loads a dataset to upload (labels required): CSV labels when
+// `classification`, CSV target columns otherwise; keeps --limit samples.
+absl::StatusOr<data::Examples> LoadUploadData(const DataFiles& files,
+                                              const data::CsvOptions& csv_flags,
+                                              bool classification);
+
 // --fashion_mnist (the test split), --csv, --images [+ --labels], or CSV on
 // stdin when none is given and stdin is not a terminal.
 absl::StatusOr<DataFiles> PredictSourceFromFlags();

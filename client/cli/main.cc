@@ -10,6 +10,7 @@
 #include "client/cli/command_line.h"
 #include "client/cli/commands.h"
 #include "client/cli/connection_security.h"
+#include "client/cli/dataset_commands.h"
 #include "client/cli/exit_codes.h"
 #include "client/cli/flags.h"
 #include "client/cli/interchange_commands.h"
@@ -60,8 +61,10 @@ std::vector<CommandSpec> Commands() {
         "bn_eps", "seed"}},
       {"train", "Train a model on CSV or IDX files, showing progress.",
        "Reads CSV (features plus a label column, or target columns for\n"
-       "regression models) or IDX images + labels, plain or gzip, sends them\n"
-       "in one request and shows the server's progress: a live bar on a\n"
+       "regression models) or IDX images + labels, plain or gzip, uploads\n"
+       "them as temporary datasets (deleted afterwards; or trains on\n"
+       "--dataset, uploaded before) and shows the server's progress: a live "
+       "bar on a\n"
        "terminal, one line per update otherwise (--json: one JSON object per\n"
        "update). Ctrl-C cancels the training; the model keeps the last\n"
        "version it published, and bnmlp exits with 130.\n\n"
@@ -88,7 +91,9 @@ std::vector<CommandSpec> Commands() {
              "weight_decay",
              "shuffle_seed",
              "lr_schedule",
-             "resume"},
+             "resume",
+             "dataset",
+             "validation_dataset"},
             CsvFlags())},
       {"predict", "Predict classes (or values) for a file or stdin.",
        "Input: --csv FILE (with or without the label column), --images FILE\n"
@@ -119,6 +124,22 @@ std::vector<CommandSpec> Commands() {
        "a final Softmax makes a classifier. See docs/interchange.md.\n\n"
        "Example:\n  bnmlp import --name from_torch --file model.onnx",
        {"name", "file", "format"}},
+      {"upload", "Upload a dataset to the server, for training by name.",
+       "Reads the same inputs as train (CSV, IDX images + labels, plain or\n"
+       "gzip, --fashion_mnist's training set, or CSV on stdin) and streams\n"
+       "them in chunks of at most 4 MiB, showing rows, MB/s and time left.\n"
+       "--task regression reads CSV target columns instead of labels.\n"
+       "See docs/datasets.md.\n\n"
+       "Example:\n  bnmlp upload --name fmnist --fashion_mnist\n"
+       "  bnmlp train --name m --dataset fmnist --epochs 10",
+       With({"name", "csv", "images", "labels", "fashion_mnist",
+             "fashion_mnist_dir", "limit", "task"},
+            CsvFlags())},
+      {"datasets", "List the server's datasets.", "", {}},
+      {"delete-dataset",
+       "Delete a dataset (a running training keeps it until it ends).",
+       "",
+       {"name"}},
       {"list", "List the server's models.", "", {}},
       {"delete",
        "Delete a model (cancelling its training, if running).",
@@ -156,6 +177,9 @@ int Dispatch(const std::string& command, const CommandContext& context) {
   if (command == "predict") return RunPredict(context);
   if (command == "params") return RunParams(context);
   if (command == "list") return RunList(context);
+  if (command == "upload") return RunUpload(context);
+  if (command == "datasets") return RunDatasets(context);
+  if (command == "delete-dataset") return RunDeleteDataset(context);
   if (command == "export") return RunExport(context);
   if (command == "import") return RunImport(context);
   if (command == "delete") return RunDelete(context);

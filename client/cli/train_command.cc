@@ -13,6 +13,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "client/cli/commands.h"
+#include "client/cli/dataset_commands.h"
 #include "client/cli/enum_flag.h"
 #include "client/cli/exit_codes.h"
 #include "client/cli/flags.h"
@@ -84,16 +85,6 @@ std::string Setting(const std::optional<T>& value, T server_default,
                       value.has_value() ? "" : " (server default)");
 }
 
-client::ExamplesView ViewOf(const data::Examples& examples) {
-  client::ExamplesView view;
-  view.features = examples.features;
-  view.num_features = examples.num_features;
-  view.labels = examples.labels;
-  view.targets = examples.targets;
-  view.num_targets = examples.num_targets;
-  return view;
-}
-
 double RequestMegabytes(const LoadedTrainData& loaded) {
   const size_t floats =
       loaded.train.features.size() + loaded.train.targets.size() +
@@ -131,6 +122,70 @@ int ReportInterrupted(client::BnmlpClient& client, const std::string& name) {
   return kExitInterrupted;
 }
 
+// --dataset / --validation_dataset, checked against the local-file flags
+// (a set comes from one place).
+absl::Status CheckDatasetFlags(const CommandContext& context) {
+  const bool dataset = !absl::GetFlag(FLAGS_dataset).empty();
+  if (!absl::GetFlag(FLAGS_validation_dataset).empty() && !dataset) {
+    return absl::InvalidArgumentError("--validation_dataset needs --dataset");
+  }
+  if (!dataset) return absl::OkStatus();
+  for (const char* flag :
+       {"train_csv", "train_images", "train_labels", "validation_csv",
+        "validation_images", "validation_labels", "fashion_mnist", "limit"}) {
+    if (context.FlagSet(flag)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--dataset trains on a dataset uploaded before; drop --",
+                       flag, " (or drop --dataset to send local files)"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+// The datasets `bnmlp train` trains on: the uploaded ones named by
+// --dataset, or the local files, uploaded as temporary datasets.
+struct TrainingDatasets {
+  std::string train;
+  std::string validation;  // empty: none
+};
+
+// Uploads the loaded local files as temporary datasets (deleted by
+// `temporaries`), saying what it sends.
+absl::StatusOr<TrainingDatasets> UploadLocalFiles(
+    const CommandContext& context, const v1::ModelInfo& model,
+    const LoadedTrainData& loaded, const client::TrainOptions& options,
+    client::CallCanceller& canceller, TemporaryDatasets& temporaries) {
+  const bool has_validation = loaded.validation.num_samples > 0;
+  if (!context.json) {
+    std::cout << absl::StrFormat(
+                     "sending %d training%s samples (%.0f MB) to %s; %s, %s",
+                     loaded.train.num_samples,
+                     has_validation
+                         ? absl::StrFormat(" + %d validation",
+                                           loaded.validation.num_samples)
+                         : "",
+                     RequestMegabytes(loaded), context.client->address(),
+                     Setting(options.epochs, api_defaults::kEpochs, "epochs"),
+                     Setting(options.batch_size, api_defaults::kBatchSize,
+                             "batch size"))
+              << std::endl;
+  }
+  TrainingDatasets datasets;
+  datasets.train = temporaries.NewName(model.name(), "train");
+  BNMLP_RETURN_IF_ERROR(UploadWithProgress(*context.client, datasets.train,
+                                           "training set", loaded.train,
+                                           &canceller)
+                            .status());
+  if (has_validation) {
+    datasets.validation = temporaries.NewName(model.name(), "validation");
+    BNMLP_RETURN_IF_ERROR(
+        UploadWithProgress(*context.client, datasets.validation,
+                           "validation set", loaded.validation, &canceller)
+            .status());
+  }
+  return datasets;
+}
+
 }  // namespace
 
 int RunTrain(const CommandContext& context) {
@@ -139,38 +194,33 @@ int RunTrain(const CommandContext& context) {
   const std::string& name = *name_or;
   absl::StatusOr<client::TrainOptions> options = TrainOptionsFromFlags(context);
   if (!options.ok()) return FailUsage(options.status().message());
-  absl::StatusOr<TrainSources> sources = TrainSourcesFromFlags();
-  if (!sources.ok()) return FailUsage(sources.status().message());
-  absl::StatusOr<data::CsvOptions> csv_flags = CsvOptionsFromFlags();
-  if (!csv_flags.ok()) return FailUsage(csv_flags.status().message());
+  if (absl::Status flags = CheckDatasetFlags(context); !flags.ok()) {
+    return FailUsage(flags.message());
+  }
+  const bool from_datasets = !absl::GetFlag(FLAGS_dataset).empty();
+  std::optional<TrainSources> sources;
+  std::optional<data::CsvOptions> csv_flags;
+  if (!from_datasets) {
+    absl::StatusOr<TrainSources> given = TrainSourcesFromFlags();
+    if (!given.ok()) return FailUsage(given.status().message());
+    sources = *std::move(given);
+    absl::StatusOr<data::CsvOptions> csv = CsvOptionsFromFlags();
+    if (!csv.ok()) return FailUsage(csv.status().message());
+    csv_flags = *csv;
+  }
 
   // Asking for the model first fails fast on a wrong name or server, before
   // seconds of loading, and tells how to read CSV labels (task).
   client::BnmlpClient& client = *context.client;
   absl::StatusOr<v1::ModelInfo> model = client.GetModel(name);
   if (!model.ok()) return FailRpc(model.status());
-  absl::StatusOr<LoadedTrainData> loaded =
-      LoadTrainData(*sources, *csv_flags, *model);
-  if (!loaded.ok()) return Fail(kExitInputError, loaded.status());
-
   const bool classification = client::IsClassification(model->task());
-  const client::ExamplesView train = ViewOf(loaded->train);
-  const client::ExamplesView validation = ViewOf(loaded->validation);
-  const bool has_validation = loaded->validation.num_samples > 0;
-  if (!context.json) {
-    // Building and sending a large request takes seconds before the first
-    // progress message arrives: say what is happening meanwhile.
-    std::cout << absl::StrFormat(
-                     "sending %d training%s samples (%.0f MB) to %s; %s, %s",
-                     train.num_samples(),
-                     has_validation ? absl::StrFormat(" + %d validation",
-                                                      validation.num_samples())
-                                    : "",
-                     RequestMegabytes(*loaded), client.address(),
-                     Setting(options->epochs, api_defaults::kEpochs, "epochs"),
-                     Setting(options->batch_size, api_defaults::kBatchSize,
-                             "batch size"))
-              << std::endl;
+  std::optional<LoadedTrainData> loaded;
+  if (!from_datasets) {
+    absl::StatusOr<LoadedTrainData> read =
+        LoadTrainData(*sources, *csv_flags, *model);
+    if (!read.ok()) return Fail(kExitInputError, read.status());
+    loaded = *std::move(read);
   }
 
   client::CallCanceller canceller;
@@ -183,6 +233,37 @@ int RunTrain(const CommandContext& context) {
     std::cerr << "bnmlp: warning: Ctrl-C will not cancel cleanly: "
               << started.status().message() << std::endl;
   }
+  // Local files go up as temporary datasets, in chunks any server accepts,
+  // and are deleted when training ends, however it ends.
+  TemporaryDatasets temporaries(&client);
+  TrainingDatasets datasets{absl::GetFlag(FLAGS_dataset),
+                            absl::GetFlag(FLAGS_validation_dataset)};
+  if (!from_datasets) {
+    absl::StatusOr<TrainingDatasets> uploaded = UploadLocalFiles(
+        context, *model, *loaded, *options, canceller, temporaries);
+    loaded.reset();  // The server has the rows now.
+    if (!uploaded.ok()) {
+      if (canceller.cancelled() && absl::IsCancelled(uploaded.status())) {
+        std::cerr << "bnmlp: interrupted: the upload was cancelled; model '"
+                  << name << "' was not trained" << std::endl;
+        return kExitInterrupted;
+      }
+      return FailRpc(uploaded.status());
+    }
+    datasets = *std::move(uploaded);
+  } else if (!context.json) {
+    std::cout
+        << "training model '" << name << "' on dataset '" << datasets.train
+        << "'"
+        << (datasets.validation.empty()
+                ? ""
+                : absl::StrCat(", validating on '", datasets.validation, "'"))
+        << "; " << Setting(options->epochs, api_defaults::kEpochs, "epochs")
+        << ", "
+        << Setting(options->batch_size, api_defaults::kBatchSize, "batch size")
+        << std::endl;
+  }
+
   ProgressPrinter printer(&std::cout, isatty(STDOUT_FILENO) != 0,
                           classification, TerminalWidth());
   // --json: every TrainResponse as it comes, one per line, so that
@@ -197,8 +278,8 @@ int RunTrain(const CommandContext& context) {
     return true;
   };
   absl::StatusOr<v1::TrainProgress> summary =
-      client.Train(name, train, has_validation ? &validation : nullptr,
-                   *options, on_event, &canceller);
+      client.TrainOnDatasets(name, datasets.train, datasets.validation,
+                             *options, on_event, &canceller);
   printer.Interrupt();
   sigint_watcher.reset();  // Ctrl-C from here on ends bnmlp the usual way.
   if (!summary.ok()) {

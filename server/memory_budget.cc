@@ -1,0 +1,84 @@
+#include "server/memory_budget.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
+
+namespace bnmlp {
+
+MemoryBudget::Reservation::Reservation(Reservation&& other) noexcept
+    : budget_(std::move(other.budget_)),
+      bytes_(std::exchange(other.bytes_, 0)) {}
+
+MemoryBudget::Reservation& MemoryBudget::Reservation::operator=(
+    Reservation&& other) noexcept {
+  if (this != &other) {
+    if (budget_ != nullptr) budget_->Give(bytes_);
+    budget_ = std::move(other.budget_);
+    bytes_ = std::exchange(other.bytes_, 0);
+  }
+  return *this;
+}
+
+MemoryBudget::Reservation::~Reservation() {
+  if (budget_ != nullptr) budget_->Give(bytes_);
+}
+
+absl::Status MemoryBudget::Reservation::Grow(int64_t bytes,
+                                             absl::string_view what) {
+  if (budget_ == nullptr) {
+    return absl::FailedPreconditionError(
+        "an empty memory reservation cannot grow");
+  }
+  BNMLP_RETURN_IF_ERROR(budget_->Take(bytes, what));
+  bytes_ += bytes;
+  return absl::OkStatus();
+}
+
+void MemoryBudget::Reservation::Shrink(int64_t bytes) {
+  if (budget_ == nullptr) return;
+  const int64_t given = std::min(bytes, bytes_);
+  budget_->Give(given);
+  bytes_ -= given;
+}
+
+std::shared_ptr<MemoryBudget> MemoryBudget::Create(int64_t limit,
+                                                   std::string flag) {
+  return std::shared_ptr<MemoryBudget>(
+      new MemoryBudget(limit, std::move(flag)));
+}
+
+absl::StatusOr<MemoryBudget::Reservation> MemoryBudget::Reserve(
+    int64_t bytes, absl::string_view what) {
+  BNMLP_RETURN_IF_ERROR(Take(bytes, what));
+  return Reservation(shared_from_this(), bytes);
+}
+
+int64_t MemoryBudget::used() const {
+  ReaderLock lock(&mu_);
+  return used_;
+}
+
+absl::Status MemoryBudget::Take(int64_t bytes, absl::string_view what) {
+  if (bytes < 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("cannot reserve a negative size (", bytes, " bytes)"));
+  }
+  WriterLock lock(&mu_);
+  if (bytes <= limit_ - used_) {
+    used_ += bytes;
+    return absl::OkStatus();
+  }
+  return absl::ResourceExhaustedError(
+      absl::StrCat(what, " needs ", bytes, " more bytes; ", used_, " of the ",
+                   limit_, " bytes allowed are in use (", flag_, ")"));
+}
+
+void MemoryBudget::Give(int64_t bytes) {
+  WriterLock lock(&mu_);
+  used_ -= bytes;
+}
+
+}  // namespace bnmlp
