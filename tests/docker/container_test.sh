@@ -325,8 +325,21 @@ expect_accurate() {
   log "$what: accuracy $accuracy"
 }
 
-in_image_cli() { podman exec --interactive "$kContainer" bnmlp --server "127.0.0.1:$kPort" "$@"; }
-host_cli() { "$cli_binary" --server "127.0.0.1:$host_port" "$@"; }
+# Listening on 0.0.0.0 with no tokens file, the server generated a writer
+# token into its store (docs/security.md): calls need it, health does not.
+kTokenFile=/var/lib/bnmlp/server_token
+host_token="$work_dir/server_token"
+(umask 077 && podman exec "$kContainer" cat "$kTokenFile" >"$host_token") ||
+  die "no generated token at $kTokenFile in the container"
+in_image_cli() {
+  podman exec --interactive "$kContainer" bnmlp --server "127.0.0.1:$kPort" \
+    --token_file "$kTokenFile" "$@"
+}
+host_cli() { "$cli_binary" --server "127.0.0.1:$host_port" --token_file "$host_token" "$@"; }
+if "$cli_binary" --server "127.0.0.1:$host_port" list >/dev/null 2>&1; then
+  die "the container answered ListModels without a token"
+fi
+log "the server generated a token into its store; calls without it are refused"
 
 log "the image's CLI (podman exec): create, train, predict model 'inside'"
 in_image_cli create --name inside --layers 2-16-2 --seed 1 || die "bnmlp create (in the image) failed"
