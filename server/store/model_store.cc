@@ -253,8 +253,14 @@ void StoredModel::WriteQueued() {
     }
   }
   if (version.has_value()) {
+    const absl::Time start = absl::Now();
     const absl::Status written = WriteVersion(*version);
-    if (!written.ok()) {
+    if (written.ok()) {
+      LogEvent(absl::StrCat(
+          "event=store_version_written model=", name_,
+          " version=", version->version, " ms=",
+          absl::ToDoubleMilliseconds(absl::Now() - start)));
+    } else {
       LogEvent(LogLevel::kError,
                absl::StrCat("event=store_write_failed model=", name_,
                             " version=", version->version, " reason=\"",
