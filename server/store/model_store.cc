@@ -92,7 +92,7 @@ constexpr absl::string_view kAsidePrefix = ".aside.";
 absl::Status ErrnoError(absl::string_view what, const std::string& path) {
   const int error = errno;
   return absl::ErrnoToStatus(
-      error, absl::StrCat(what, " ", path, ": ", std::strerror(error)));
+      error, absl::StrCat(what, " ", path));
 }
 
 std::string Micros() { return absl::StrCat(absl::ToUnixMicros(absl::Now())); }
