@@ -46,7 +46,8 @@ for r in $(seq 1 "$rounds"); do
   m="$(run "memory-$r")"
   rm -rf "$work/store"
   s="$(run "store-$r" --model_dir="$work/store")"
-  echo "round $r: memory ${m}s  store ${s}s"
+  w="$(awk '/event=store_version_written/ { sub("ms=", "", $NF); ms += $NF } END { printf "%.3f", ms / 1000 }' "$work/server-store-$r.log")"
+  echo "round $r: memory ${m}s  store ${s}s  (store writer thread busy ${w}s)"
   memory+=("$m"); store+=("$s")
 done
 bytes="$(ls -l "$work"/store/models/fm/v*.bnmlp | awk 'NR==1{print $5}')"

@@ -46,6 +46,9 @@ ABSL_FLAG(std::vector<std::string>, batches,
           std::vector<std::string>({"1", "64"}),
           "Predict batch sizes (samples per call)");
 ABSL_FLAG(double, seconds, 3, "Measured seconds per configuration");
+ABSL_FLAG(bool, create_model, true,
+          "Create the model load-784 (784-256-128-10, seed 1) first; false "
+          "for a read-only replica, which serves the one its writer made");
 ABSL_FLAG(double, warmup_seconds, 0.5, "Unmeasured seconds before each");
 
 namespace bnmlp::bench {
@@ -186,7 +189,9 @@ absl::Status Run() {
       grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
   auto stub = v1::BnMlpService::NewStub(channel);
   auto health = grpc::health::v1::Health::NewStub(channel);
-  if (absl::Status status = CreateModel(*stub); !status.ok()) return status;
+  if (absl::GetFlag(FLAGS_create_model)) {
+    if (absl::Status status = CreateModel(*stub); !status.ok()) return status;
+  }
 
   absl::PrintF("server %s (pid %s), model %s\n\n", address,
                server_pid > 0 ? absl::StrCat(server_pid) : "unknown",

@@ -25,8 +25,8 @@ namespace {
 // absl's errno mapping says; anything else keeps absl's code.
 absl::Status ErrnoStatus(int error, absl::string_view what,
                          absl::string_view path) {
-  return absl::ErrnoToStatus(
-      error, absl::StrCat(what, " ", path, ": ", std::strerror(error)));
+  // ErrnoToStatus appends ": <strerror>" itself.
+  return absl::ErrnoToStatus(error, absl::StrCat(what, " ", path));
 }
 
 std::string DirectoryOf(const std::string& path) {

@@ -33,12 +33,18 @@ class BackgroundVersionWriter {
   ~BackgroundVersionWriter() { Stop(); }
 
   // Queues `model`, whose queued_ holds a version (scheduled_ is set).
+  // Once the writer has stopped, the write runs on the caller's thread, so
+  // no Flush can wait for a thread that is gone.
   void Schedule(std::shared_ptr<StoredModel> model) {
     {
       std::lock_guard<std::mutex> lock(mu_);
-      queue_.push_back(std::move(model));
+      if (!stopped_) {
+        queue_.push_back(std::move(model));
+        changed_.notify_one();
+        return;
+      }
     }
-    changed_.notify_one();
+    model->WriteQueued();
   }
   // Writes what is queued, then ends the thread. Idempotent.
   void Stop() {
@@ -57,7 +63,10 @@ class BackgroundVersionWriter {
       {
         std::unique_lock<std::mutex> lock(mu_);
         changed_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
-        if (queue_.empty()) return;  // stopping, and nothing left
+        if (queue_.empty()) {  // stopping, and nothing left
+          stopped_ = true;
+          return;
+        }
         model = std::move(queue_.front());
         queue_.pop_front();
       }
@@ -69,6 +78,7 @@ class BackgroundVersionWriter {
   std::condition_variable changed_;
   std::deque<std::shared_ptr<StoredModel>> queue_;  // guarded by mu_
   bool stopping_ = false;                           // guarded by mu_
+  bool stopped_ = false;  // the thread has ended; guarded by mu_
   std::thread thread_;
 };
 
@@ -82,7 +92,7 @@ constexpr absl::string_view kAsidePrefix = ".aside.";
 absl::Status ErrnoError(absl::string_view what, const std::string& path) {
   const int error = errno;
   return absl::ErrnoToStatus(
-      error, absl::StrCat(what, " ", path, ": ", std::strerror(error)));
+      error, absl::StrCat(what, " ", path));
 }
 
 std::string Micros() { return absl::StrCat(absl::ToUnixMicros(absl::Now())); }
@@ -253,8 +263,13 @@ void StoredModel::WriteQueued() {
     }
   }
   if (version.has_value()) {
+    const absl::Time start = absl::Now();
     const absl::Status written = WriteVersion(*version);
-    if (!written.ok()) {
+    if (written.ok()) {
+      LogEvent(absl::StrCat("event=store_version_written model=", name_,
+                            " version=", version->version, " ms=",
+                            absl::ToDoubleMilliseconds(absl::Now() - start)));
+    } else {
       LogEvent(LogLevel::kError,
                absl::StrCat("event=store_write_failed model=", name_,
                             " version=", version->version, " reason=\"",
