@@ -4,10 +4,6 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
-#include <cerrno>
-#include <cstring>
-#include <fstream>
-#include <sstream>
 #include <utility>
 
 #include "absl/strings/ascii.h"
@@ -16,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "common/file_contents.h"
 #include "common/status_macros.h"
 #include "grpcpp/security/server_credentials.h"
 #include "server/generated_token.h"
@@ -26,17 +23,7 @@ namespace {
 
 absl::StatusOr<std::string> ReadFlagFile(absl::string_view flag,
                                          const std::string& path) {
-  std::ifstream file(path, std::ios::binary);
-  if (!file) {
-    const int error = errno;
-    const std::string message = absl::StrCat("--", flag, ": cannot read ", path,
-                                             ": ", std::strerror(error));
-    return error == EACCES ? absl::PermissionDeniedError(message)
-                           : absl::NotFoundError(message);
-  }
-  std::ostringstream text;
-  text << file.rdbuf();
-  return text.str();
+  return ReadFileContents(path, absl::StrCat("--", flag, ": "));
 }
 
 // Owns an OpenSSL object.

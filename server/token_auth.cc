@@ -4,10 +4,6 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
-#include <cerrno>
-#include <cstring>
-#include <fstream>
-#include <sstream>
 #include <utility>
 
 #include "absl/strings/ascii.h"
@@ -16,6 +12,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "common/file_contents.h"
+#include "common/status_macros.h"
 #include "server/rpc_access.h"
 
 namespace bnmlp {
@@ -134,17 +132,10 @@ TokenAuthenticator::FromText(absl::string_view text, absl::string_view source) {
 
 absl::StatusOr<std::unique_ptr<TokenAuthenticator>>
 TokenAuthenticator::FromFile(const std::string& path, absl::string_view flag) {
-  std::ifstream file(path, std::ios::binary);
-  if (!file) {
-    const int error = errno;
-    const std::string message = absl::StrCat("--", flag, ": cannot read ", path,
-                                             ": ", std::strerror(error));
-    return error == EACCES ? absl::PermissionDeniedError(message)
-                           : absl::NotFoundError(message);
-  }
-  std::ostringstream text;
-  text << file.rdbuf();
-  return FromText(text.str(), absl::StrCat("--", flag, " ", path));
+  BNMLP_ASSIGN_OR_RETURN(
+      const std::string text,
+      ReadFileContents(path, absl::StrCat("--", flag, ": ")));
+  return FromText(text, absl::StrCat("--", flag, " ", path));
 }
 
 std::optional<Role> TokenAuthenticator::FindRole(const Digest& digest) const {

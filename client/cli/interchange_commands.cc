@@ -7,7 +7,6 @@
 #include <cstring>
 #include <fstream>
 #include <iostream>
-#include <sstream>
 
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
@@ -17,6 +16,7 @@
 #include "client/cli/model_file_format.h"
 #include "client/cli/model_text.h"
 #include "client/cli/transfer_progress.h"
+#include "common/file_contents.h"
 #include "google/protobuf/struct.pb.h"
 
 ABSL_FLAG(std::string, output, "",
@@ -42,15 +42,6 @@ constexpr int kTerminalWidth = 80;
 absl::Status FileError(absl::string_view what, absl::string_view path) {
   return absl::InvalidArgumentError(
       absl::StrCat("cannot ", what, " ", path, ": ", std::strerror(errno)));
-}
-
-absl::StatusOr<std::string> ReadWholeFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return FileError("read", path);
-  std::ostringstream bytes;
-  bytes << in.rdbuf();
-  if (in.bad()) return FileError("read", path);
-  return bytes.str();
 }
 
 // Written to PATH.tmp and renamed, so a failed export never leaves a
@@ -140,7 +131,7 @@ int RunImport(const CommandContext& context) {
   absl::StatusOr<v1::Format> format =
       ModelFileFormat(absl::GetFlag(FLAGS_format), path);
   if (!format.ok()) return FailUsage(format.status().message());
-  absl::StatusOr<std::string> bytes = ReadWholeFile(path);
+  absl::StatusOr<std::string> bytes = ReadFileContents(path);
   if (!bytes.ok()) return Fail(kExitInputError, bytes.status());
 
   TransferProgress progress(&std::cerr, isatty(STDERR_FILENO) != 0,
