@@ -46,16 +46,8 @@ v1::TrainResponse DoneEvent(const ProgressRecord& record) {
 }
 
 void ModelStatusToProto(const ModelStatus& status, v1::ModelInfo* info) {
-  const ModelConfig& config = status.config;
   info->set_name(status.name);
-  info->mutable_layer_sizes()->Add(config.layer_sizes.begin(),
-                                   config.layer_sizes.end());
-  info->set_task(TaskToProto(config.task));
-  info->set_normalization(NormalizationToProto(config.normalization));
-  info->set_activation(ActivationToProto(config.activation));
-  info->set_batch_norm_momentum(config.batch_norm_momentum);
-  info->set_batch_norm_epsilon(config.batch_norm_epsilon);
-  info->set_seed(config.seed);
+  ConfigToProto(status.config, info);
   info->set_version(status.version);
   info->set_parameter_count(status.parameter_count);
   info->set_training_state(TrainingStateToProto(status.training_state));

@@ -160,16 +160,7 @@ std::string EncodeModelVersionPayload(const ModelVersion& version) {
   record.set_name(version.name);
   record.set_version(version.version);
   const Model<float>& model = *version.model;
-  const ModelConfig& config = model.config();
-  pb::ModelConfigRecord* c = record.mutable_config();
-  c->mutable_layer_sizes()->Add(config.layer_sizes.begin(),
-                                config.layer_sizes.end());
-  c->set_task(TaskToProto(config.task));
-  c->set_normalization(NormalizationToProto(config.normalization));
-  c->set_activation(ActivationToProto(config.activation));
-  c->set_batch_norm_momentum(config.batch_norm_momentum);
-  c->set_batch_norm_epsilon(config.batch_norm_epsilon);
-  c->set_seed(config.seed);
+  ConfigToProto(model.config(), record.mutable_config());
   for (const LayerParameters<float>& p : model.layers()) {
     pb::LayerRecord* layer = record.add_layers();
     CopyOut(p.weight, layer->mutable_weight());
