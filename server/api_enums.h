@@ -44,22 +44,6 @@ v1::Optimizer OptimizerToProto(OptimizerKind kind);
 absl::StatusOr<TrainingState> TrainingStateFromProto(int value,
                                                      absl::string_view field);
 
-// Writes `config` into any message with the configuration's fields under
-// the API's names (layer_sizes, task, normalization, activation,
-// batch_norm_momentum, batch_norm_epsilon, seed): v1::ModelInfo for
-// clients, the store's ModelConfigRecord on disk.
-template <typename ConfigMessage>
-void ConfigToProto(const ModelConfig& config, ConfigMessage* message) {
-  message->mutable_layer_sizes()->Add(config.layer_sizes.begin(),
-                                      config.layer_sizes.end());
-  message->set_task(TaskToProto(config.task));
-  message->set_normalization(NormalizationToProto(config.normalization));
-  message->set_activation(ActivationToProto(config.activation));
-  message->set_batch_norm_momentum(config.batch_norm_momentum);
-  message->set_batch_norm_epsilon(config.batch_norm_epsilon);
-  message->set_seed(config.seed);
-}
-
 }  // namespace bnmlp
 
 #endif  // BNMLP_SERVER_API_ENUMS_H_

@@ -3,6 +3,7 @@
 #include <vector>
 
 #include "server/api_enums.h"
+#include "server/proto_fields.h"
 #include "server/tensor_views.h"
 
 namespace bnmlp {
@@ -17,17 +18,7 @@ void VectorToTensor(const Vector<float>& vector, v1::Tensor* tensor) {
 
 void ProgressToProto(const TrainingProgress& p, int64_t version,
                      v1::TrainProgress* out) {
-  out->set_epoch(p.epoch);
-  out->set_epochs(p.epochs);
-  out->set_batch(static_cast<int32_t>(p.batch));
-  out->set_batches_per_epoch(static_cast<int32_t>(p.batches_per_epoch));
-  out->set_loss(p.loss);
-  out->set_accuracy(p.accuracy);
-  out->set_has_validation(p.has_validation);
-  out->set_validation_loss(p.validation_loss);
-  out->set_validation_accuracy(p.validation_accuracy);
-  out->set_samples_per_second(p.samples_per_second);
-  out->set_elapsed_seconds(p.elapsed_seconds);
+  ProgressFieldsToProto(p, out);
   out->set_version(version);
 }
 

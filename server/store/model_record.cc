@@ -9,6 +9,7 @@
 #include "common/build_info.h"
 #include "common/status_macros.h"
 #include "server/api_enums.h"
+#include "server/proto_fields.h"
 #include "server/store/durable_file.h"
 #include "server/store/model_version.pb.h"
 
@@ -39,20 +40,6 @@ absl::Status CopyIn(const google::protobuf::RepeatedField<float>& values,
         absl::StrCat(what, ": expected finite values"));
   }
   return absl::OkStatus();
-}
-
-void ProgressOut(const TrainingProgress& p, pb::ProgressRecord* out) {
-  out->set_epoch(p.epoch);
-  out->set_epochs(p.epochs);
-  out->set_batch(p.batch);
-  out->set_batches_per_epoch(p.batches_per_epoch);
-  out->set_loss(p.loss);
-  out->set_accuracy(p.accuracy);
-  out->set_has_validation(p.has_validation);
-  out->set_validation_loss(p.validation_loss);
-  out->set_validation_accuracy(p.validation_accuracy);
-  out->set_samples_per_second(p.samples_per_second);
-  out->set_elapsed_seconds(p.elapsed_seconds);
 }
 
 TrainingProgress ProgressIn(const pb::ProgressRecord& r) {
@@ -184,7 +171,7 @@ std::string EncodeModelVersionPayload(const ModelVersion& version) {
     }
   }
   if (version.progress.has_value()) {
-    ProgressOut(*version.progress, record.mutable_progress());
+    ProgressFieldsToProto(*version.progress, record.mutable_progress());
   }
   record.set_written_by(absl::StrCat("bnmlp-server ", ProjectVersion()));
   return record.SerializeAsString();
@@ -240,7 +227,7 @@ std::string EncodeTrainingStatePayload(const StoredTrainingState& state) {
   record.set_training_state(TrainingStateToProto(state.state));
   record.set_last_error(state.last_error);
   if (state.last_progress.has_value()) {
-    ProgressOut(*state.last_progress, record.mutable_last_progress());
+    ProgressFieldsToProto(*state.last_progress, record.mutable_last_progress());
   }
   return record.SerializeAsString();
 }
