@@ -17,6 +17,7 @@
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server_builder.h"
 #include "server/event_log.h"
+#include "server/process_limits.h"
 #include "server/store/dataset_store.h"
 
 namespace bnmlp {
@@ -61,6 +62,8 @@ absl::Status ValidateServerOptions(const ServerOptions& options) {
            CheckRange("max_models", options.limits.max_models, 1, 1000000),
            CheckRange("max_dataset_bytes", options.max_dataset_bytes, 0,
                       std::numeric_limits<int64_t>::max()),
+           CheckRange("max_memory_bytes", options.max_memory_bytes, 0,
+                      std::numeric_limits<int64_t>::max()),
            // One tensor of the largest model must fit a protobuf field.
            CheckRange("max_parameters", options.limits.max_parameters, 1,
                       std::min<int64_t>(kMaxParameterCount,
@@ -100,8 +103,10 @@ absl::Status ValidateServerOptions(const ServerOptions& options) {
 
 BnmlpServer::BnmlpServer(const ServerOptions& options,
                          std::unique_ptr<ModelStore> store,
+                         std::shared_ptr<MemoryBudget> memory,
                          std::shared_ptr<DatasetRegistry> datasets)
     : store_(std::move(store)),
+      memory_(std::move(memory)),
       registry_(options.limits, store_.get(), options.read_only),
       datasets_(std::move(datasets)),
       metrics_(options.metrics_address.empty()
@@ -116,7 +121,7 @@ BnmlpServer::BnmlpServer(const ServerOptions& options,
                               options.native_format != nullptr
                                   ? options.native_format
                                   : StoreNativeModelFormat(&registry_),
-                              metrics_, datasets_}) {}
+                              metrics_, datasets_, memory_}) {}
 
 int BnmlpServer::metrics_port() const {
   if (metrics_exposer_ == nullptr) return 0;
@@ -149,7 +154,7 @@ namespace {
 
 // The datasets, loaded from <model_dir>/datasets when there is a store.
 absl::StatusOr<std::shared_ptr<DatasetRegistry>> OpenDatasets(
-    const ServerOptions& options) {
+    const ServerOptions& options, std::shared_ptr<MemoryBudget> memory) {
   std::unique_ptr<DatasetStore> store;
   // A read-only replica neither trains nor uploads: the writer's datasets
   // are not its business (and opening them would write to the store).
@@ -163,8 +168,8 @@ absl::StatusOr<std::shared_ptr<DatasetRegistry>> OpenDatasets(
     }
     store = *std::move(opened);
   }
-  auto datasets = std::make_shared<DatasetRegistry>(options.max_dataset_bytes,
-                                                    std::move(store));
+  auto datasets = std::make_shared<DatasetRegistry>(
+      options.max_dataset_bytes, std::move(store), std::move(memory));
   if (datasets->store() != nullptr) {
     const int loaded = datasets->LoadFromStore();
     LogEvent(absl::StrCat("event=datasets_loaded count=", loaded,
@@ -197,11 +202,15 @@ absl::StatusOr<std::unique_ptr<BnmlpServer>> BnmlpServer::Start(
     if (!opened.ok()) return opened.status();
     store = *std::move(opened);
   }
+  std::shared_ptr<MemoryBudget> memory = MemoryBudget::Create(
+      options.max_memory_bytes > 0 ? options.max_memory_bytes
+                                   : DefaultMaxMemoryBytes(),
+      "--max_memory_bytes");
   absl::StatusOr<std::shared_ptr<DatasetRegistry>> datasets =
-      OpenDatasets(options);
+      OpenDatasets(options, memory);
   if (!datasets.ok()) return datasets.status();
-  std::unique_ptr<BnmlpServer> server(
-      new BnmlpServer(options, std::move(store), *std::move(datasets)));
+  std::unique_ptr<BnmlpServer> server(new BnmlpServer(
+      options, std::move(store), std::move(memory), *std::move(datasets)));
   server->service_.rpc_environment().SetAdmission(options.admission);
   if (server->metrics_ != nullptr) {
     absl::StatusOr<std::unique_ptr<prometheus::Exposer>> exposer =

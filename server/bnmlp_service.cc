@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <limits>
 #include <optional>
 #include <string>
 #include <utility>
@@ -45,7 +46,11 @@ BnMlpServiceImpl::BnMlpServiceImpl(ModelRegistry* registry,
       datasets_(options.datasets != nullptr
                     ? options.datasets
                     : std::make_shared<DatasetRegistry>(kDefaultMaxDatasetBytes,
-                                                        nullptr)) {
+                                                        nullptr)),
+      memory_(options.memory != nullptr
+                  ? options.memory
+                  : MemoryBudget::Create(std::numeric_limits<int64_t>::max(),
+                                         "--max_memory_bytes")) {
   if (options_.metrics != nullptr) rpc_.AddObserver(options_.metrics);
 }
 

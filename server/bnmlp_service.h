@@ -23,6 +23,7 @@
 #include "server/active_calls.h"
 #include "server/compute_slots.h"
 #include "server/dataset_registry.h"
+#include "server/memory_budget.h"
 #include "server/metrics.h"
 #include "server/model_registry.h"
 #include "server/native_model_format.h"
@@ -51,6 +52,10 @@ struct ServiceOptions {
   // The uploaded datasets (UploadDataset, Train's `dataset`). Null: the
   // service keeps its own, in memory, limited to kDefaultMaxDatasetBytes.
   std::shared_ptr<DatasetRegistry> datasets;
+  // The process's memory budget (--max_memory_bytes) that Predict, Train and
+  // GetParameters reserve their workspaces and responses from. Null: no
+  // limit.
+  std::shared_ptr<MemoryBudget> memory;
 };
 
 // Thread-safe; every handler may run concurrently with every other. Each
@@ -181,6 +186,7 @@ class BnMlpServiceImpl final : public v1::BnMlpService::Service {
   const std::shared_ptr<NativeModelFormat> native_format_;
   std::atomic<bool> stopping_{false};
   const std::shared_ptr<DatasetRegistry> datasets_;
+  const std::shared_ptr<MemoryBudget> memory_;
 };
 
 }  // namespace bnmlp
