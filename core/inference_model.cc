@@ -107,6 +107,19 @@ bool InferenceModel<T>::UsesComputePool(int64_t samples,
 }
 
 template <typename T>
+int64_t InferenceModel<T>::WorkspaceBytes(int64_t chunk_rows) const {
+  return 2 * widest_hidden_ * chunk_rows * static_cast<int64_t>(sizeof(T));
+}
+
+template <typename T>
+int64_t InferenceModel<T>::ChunkRowsWithin(int64_t max_workspace_bytes) const {
+  const int64_t per_row = WorkspaceBytes(1);
+  if (per_row == 0) return kDefaultMaxChunkRows;  // no hidden layer
+  return std::clamp<int64_t>(max_workspace_bytes / per_row, 1,
+                             kDefaultMaxChunkRows);
+}
+
+template <typename T>
 MatrixMap<T> PredictWorkspace<T>::Buffer(int which, Eigen::Index rows,
                                          Eigen::Index cols) {
   Vector<T>& buffer = buffers_[which];

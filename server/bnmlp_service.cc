@@ -1,5 +1,6 @@
 #include "server/bnmlp_service.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <limits>
@@ -7,6 +8,7 @@
 #include <string>
 #include <utility>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
 #include "absl/types/span.h"
 #include "common/status_macros.h"
@@ -32,6 +34,10 @@ constexpr char kShuttingDown[] = "the server is shutting down";
 // that reads takes its last events in well under this on any sane link).
 constexpr absl::Duration kFinalEventsPatience = absl::Seconds(10);
 constexpr absl::Duration kStoppedRunPatience = absl::Milliseconds(250);
+
+// The most a gRPC thread's Predict workspace keeps between calls: 512
+// samples of models up to 1,024 units wide stay allocation-free.
+constexpr int64_t kKeptWorkspaceBytes = int64_t{4} << 20;
 
 }  // namespace
 
@@ -198,18 +204,43 @@ absl::Status BnMlpServiceImpl::DoPredict(const grpc::ServerContext& context,
         options_.max_message_bytes,
         " bytes, --max_message_bytes); send fewer samples per call"));
   }
+  // Wide models run in smaller chunks, so the workspace stays bounded
+  // whatever the model (inference_model.h); it and the response are
+  // reserved for the call.
+  PredictOptions chunking;
+  chunking.max_chunk_rows = model.ChunkRowsWithin(kDefaultMaxWorkspaceBytes);
+  const bool classification = model.config().task == Task::kClassification;
+  const int64_t response_bytes =
+      samples * (model.output_size() * static_cast<int64_t>(sizeof(float)) +
+                 (classification ? static_cast<int64_t>(sizeof(int32_t)) : 0));
+  BNMLP_ASSIGN_OR_RETURN(
+      MemoryBudget::Reservation memory,
+      memory_->Reserve(
+          model.WorkspaceBytes(std::min(samples, chunking.max_chunk_rows)) +
+              response_bytes,
+          absl::StrCat("Predict of ", samples, " samples on model '",
+                       request.name(), "' (workspace and response)")));
   // Waiting calls hold no output buffer: it is allocated once a slot is ours.
   std::optional<ComputeSlots::Slot> slot;
-  if (model.UsesComputePool(samples)) {
+  if (model.UsesComputePool(samples, chunking.max_chunk_rows)) {
     BNMLP_ASSIGN_OR_RETURN(slot, AwaitPredictSlot(context));
   }
   MatrixMap<float> outputs = ShapeOutputTensor(samples, model.output_size(),
                                                response->mutable_outputs());
   // One workspace per gRPC thread: Predict allocates nothing once it is warm.
+  // A workspace grown beyond kKeptWorkspaceBytes (by a wide model) is freed
+  // when the call ends, so idle threads keep at most that much outside the
+  // budget.
   thread_local PredictWorkspace<float> workspace;
-  const absl::Status predicted =
-      bnmlp::Predict(model, input, outputs, workspace,
-                     [&] { return CallShouldStop(context); });
+  const absl::Cleanup trim_workspace = [] {
+    if (workspace.allocated_values() * static_cast<int64_t>(sizeof(float)) >
+        kKeptWorkspaceBytes) {
+      workspace = PredictWorkspace<float>();
+    }
+  };
+  const absl::Status predicted = bnmlp::Predict(
+      model, input, outputs, workspace, [&] { return CallShouldStop(context); },
+      chunking);
   if (predicted.code() == absl::StatusCode::kCancelled) {
     return WhyCallStopped(context, " during the forward pass");
   }
