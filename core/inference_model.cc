@@ -32,9 +32,13 @@ Fold FoldLayer(const LayerParameters<T>& p, const EvalAffine& e,
   f.weight = p.weight.template cast<double>();
   f.bias = Vector<double>::Zero(f.weight.rows());
   if (carry_shift.size() > 0) f.bias.noalias() += f.weight * carry_shift;
-  if (carry_scale.size() > 0) f.weight *= carry_scale.asDiagonal();
+  // Scaled in place (a diagonal product would evaluate into a temporary
+  // as large as the weight, in double).
+  if (carry_scale.size() > 0) {
+    f.weight.array().rowwise() *= carry_scale.array().transpose();
+  }
   if (e.in_scale.size() > 0) {
-    f.weight = e.in_scale.asDiagonal() * f.weight;
+    f.weight.array().colwise() *= e.in_scale.array();
     f.bias.array() *= e.in_scale.array();
   }
   if (e.in_shift.size() > 0) f.bias += e.in_shift;

@@ -55,6 +55,11 @@ class InferenceModel {
   const RowMajorMatrix<T>& weight(int l) const { return layers_[l].weight; }
   const Vector<T>& bias(int l) const { return layers_[l].bias; }
   Activation activation(int l) const { return layers_[l].activation; }
+  // FromModel's transient memory beyond the result: one layer's weight in
+  // double while it is folded, 2 x 4 bytes per parameter at most.
+  static int64_t FoldTransientBytes(int64_t parameters) {
+    return 2 * parameters * static_cast<int64_t>(sizeof(float));
+  }
   // The widest hidden layer (0 without hidden layers).
   int64_t widest_hidden() const { return widest_hidden_; }
   ComputePool& pool() const { return *pool_; }

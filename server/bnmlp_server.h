@@ -16,6 +16,7 @@
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server.h"
 #include "server/bnmlp_service.h"
+#include "server/call_memory.h"
 #include "server/dataset_registry.h"
 #include "server/memory_budget.h"
 #include "server/model_registry.h"
@@ -126,6 +127,9 @@ class BnmlpServer {
   // Declared before the registry, which writes through it: destroyed after.
   std::unique_ptr<ModelStore> store_;
   const std::shared_ptr<MemoryBudget> memory_;
+  // The server's own share of the budget (kServerBaselineBytes).
+  MemoryBudget::Reservation baseline_;
+  const std::shared_ptr<CallMemoryHolds> call_memory_;
   ModelRegistry registry_;
   const std::shared_ptr<DatasetRegistry> datasets_;
   std::shared_ptr<ServerMetrics> metrics_;  // null without metrics_address

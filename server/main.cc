@@ -234,6 +234,8 @@ int Run() {
     return Fail(status);
   }
   SetComputeThreads(absl::GetFlag(FLAGS_compute_threads));
+  // 1 MiB: a block that size costs a mapping, next to the work it serves.
+  ReturnLargeBlocksToTheSystem(1 << 20);
   absl::StatusOr<DescriptorLimit> descriptors = RaiseDescriptorLimitToHard();
   if (!descriptors.ok()) return Fail(descriptors.status());
   absl::StatusOr<ServerSecurity> security =

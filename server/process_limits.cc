@@ -1,5 +1,6 @@
 #include "server/process_limits.h"
 
+#include <malloc.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -48,6 +49,10 @@ std::optional<int64_t> ReadLimitFile(const std::string& path) {
 }
 
 }  // namespace
+
+void ReturnLargeBlocksToTheSystem(int bytes) {
+  mallopt(M_MMAP_THRESHOLD, bytes);  // fixed: no dynamic adjustment
+}
 
 int64_t MemoryLimitBytes(int64_t physical_bytes,
                          const std::string& cgroup_root) {

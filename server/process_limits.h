@@ -20,6 +20,13 @@ struct DescriptorLimit {
 // Thread-compatible: call once at startup.
 absl::StatusOr<DescriptorLimit> RaiseDescriptorLimitToHard();
 
+// Makes the allocator (glibc) serve every block of `bytes` or more with its
+// own mapping, given back to the system when freed, instead of raising that
+// threshold as big blocks come and go (up to 32 MiB) and keeping freed
+// blocks resident: a Train's freed batch workspaces would otherwise stay in
+// the RSS, outside --max_memory_bytes. Call once at startup, before threads.
+void ReturnLargeBlocksToTheSystem(int bytes);
+
 // The memory this process may use: the least of `physical_bytes` and the
 // memory limit of its control group found under `cgroup_root` (v2:
 // memory.max; v1: memory/memory.limit_in_bytes). A missing or unreadable
