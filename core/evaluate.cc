@@ -33,6 +33,8 @@ absl::StatusOr<Evaluation> Evaluate(const InferenceModel<T>& model,
   const int64_t n = data.size();
   Matrix<T> outputs(model.output_size(), std::min(n, kChunk));
   PredictOptions options;
+  // Wide models in smaller chunks: the workspace stays bounded.
+  options.max_chunk_rows = model.ChunkRowsWithin(kDefaultMaxWorkspaceBytes);
   options.logits = true;  // the loss takes log-sum-exp of the logits
   double loss_sum = 0;
   int64_t correct = 0;

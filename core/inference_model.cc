@@ -32,9 +32,13 @@ Fold FoldLayer(const LayerParameters<T>& p, const EvalAffine& e,
   f.weight = p.weight.template cast<double>();
   f.bias = Vector<double>::Zero(f.weight.rows());
   if (carry_shift.size() > 0) f.bias.noalias() += f.weight * carry_shift;
-  if (carry_scale.size() > 0) f.weight *= carry_scale.asDiagonal();
+  // Scaled in place (a diagonal product would evaluate into a temporary
+  // as large as the weight, in double).
+  if (carry_scale.size() > 0) {
+    f.weight.array().rowwise() *= carry_scale.array().transpose();
+  }
   if (e.in_scale.size() > 0) {
-    f.weight = e.in_scale.asDiagonal() * f.weight;
+    f.weight.array().colwise() *= e.in_scale.array();
     f.bias.array() *= e.in_scale.array();
   }
   if (e.in_shift.size() > 0) f.bias += e.in_shift;
@@ -104,6 +108,19 @@ bool InferenceModel<T>::UsesComputePool(int64_t samples,
     if (plan.chunks > 1) return true;
   }
   return false;
+}
+
+template <typename T>
+int64_t InferenceModel<T>::WorkspaceBytes(int64_t chunk_rows) const {
+  return 2 * widest_hidden_ * chunk_rows * static_cast<int64_t>(sizeof(T));
+}
+
+template <typename T>
+int64_t InferenceModel<T>::ChunkRowsWithin(int64_t max_workspace_bytes) const {
+  const int64_t per_row = WorkspaceBytes(1);
+  if (per_row == 0) return kDefaultMaxChunkRows;  // no hidden layer
+  return std::clamp<int64_t>(max_workspace_bytes / per_row, 1,
+                             kDefaultMaxChunkRows);
 }
 
 template <typename T>

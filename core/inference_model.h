@@ -31,6 +31,11 @@ namespace bnmlp {
 // each weight matrix is still reused over 512 samples per trip from memory.
 inline constexpr int64_t kDefaultMaxChunkRows = 512;
 
+// The default bound on Predict's workspace, for ChunkRowsWithin: 64 MiB
+// holds 512 samples of layers up to 16,384 units wide (float), so only
+// wider models run in smaller chunks (a [1, 3355442, 2] model: 2 samples).
+inline constexpr int64_t kDefaultMaxWorkspaceBytes = int64_t{64} << 20;
+
 // Immutable after FromModel: safe to share between threads (each calling
 // thread brings its own PredictWorkspace).
 template <typename T>
@@ -50,6 +55,11 @@ class InferenceModel {
   const RowMajorMatrix<T>& weight(int l) const { return layers_[l].weight; }
   const Vector<T>& bias(int l) const { return layers_[l].bias; }
   Activation activation(int l) const { return layers_[l].activation; }
+  // FromModel's transient memory beyond the result: one layer's weight in
+  // double while it is folded, 2 x 4 bytes per parameter at most.
+  static int64_t FoldTransientBytes(int64_t parameters) {
+    return 2 * parameters * static_cast<int64_t>(sizeof(float));
+  }
   // The widest hidden layer (0 without hidden layers).
   int64_t widest_hidden() const { return widest_hidden_; }
   ComputePool& pool() const { return *pool_; }
@@ -61,6 +71,14 @@ class InferenceModel {
   // Callers use it to decide whether the Predict competes for the pool.
   bool UsesComputePool(int64_t samples,
                        int64_t max_chunk_rows = kDefaultMaxChunkRows) const;
+
+  // The bytes of a PredictWorkspace after a Predict in chunks of at most
+  // `chunk_rows` samples (two widest-hidden-layer x chunk_rows buffers).
+  int64_t WorkspaceBytes(int64_t chunk_rows) const;
+  // The largest chunk (in samples, 1 to kDefaultMaxChunkRows) whose
+  // workspace fits `max_workspace_bytes`; 1 when not even one sample's does
+  // (one sample's activations are the least Predict can work with).
+  int64_t ChunkRowsWithin(int64_t max_workspace_bytes) const;
 
  private:
   struct Layer {

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <limits>
 #include <numeric>
 #include <string>
 #include <utility>
@@ -14,6 +15,7 @@
 #include "core/evaluate.h"
 #include "core/finite.h"
 #include "core/inference_model.h"
+#include "core/layer_layout.h"
 #include "core/training_pass.h"
 
 namespace bnmlp {
@@ -318,5 +320,30 @@ absl::StatusOr<TrainingProgress> Train(Model<T>* model,
 BNMLP_INSTANTIATE(float)
 BNMLP_INSTANTIATE(double)
 #undef BNMLP_INSTANTIATE
+
+int64_t TrainingMemoryBytes(const ModelConfig& config, int64_t batch_size,
+                            bool validation, int64_t value_bytes) {
+  // In long double: a bound, so it may round up but must not overflow.
+  long double values_per_sample = 0;
+  const int layers = static_cast<int>(config.layer_sizes.size()) - 1;
+  for (int l = 0; l < layers; ++l) {
+    const LayerLayout layout = LayoutOf(config, l);
+    values_per_sample += (layout.output_layer ? 2.0L : 4.0L) * layout.outputs;
+  }
+  values_per_sample += config.layer_sizes.front() + config.layer_sizes.back();
+  const long double parameters =
+      CountParameters(config.layer_sizes, config.normalization);
+  // Gradients, two optimizer buffers, two copies of the model, and a
+  // layer's weight in double while a published version is folded.
+  const long double values =
+      values_per_sample * static_cast<long double>(batch_size) +
+      7.0L * parameters;
+  const long double bytes =
+      values * value_bytes + (validation ? kDefaultMaxWorkspaceBytes : 0);
+  if (bytes >= static_cast<long double>(std::numeric_limits<int64_t>::max())) {
+    return std::numeric_limits<int64_t>::max();
+  }
+  return static_cast<int64_t>(std::ceil(bytes));
+}
 
 }  // namespace bnmlp

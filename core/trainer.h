@@ -180,6 +180,21 @@ absl::StatusOr<TrainingProgress> Train(
     const TrainCallbacks<T>& callbacks = {},
     const TrainingCheckpoint<T>* resume = nullptr);
 
+// An upper bound on the bytes a training run of a `config` model in batches
+// of `batch_size` samples (the effective one: at most the training set's
+// size) holds beyond its data, with `value_bytes` per value (sizeof(T)):
+// the batch's activations, caches and gradients (at most 4 values per
+// hidden unit and sample, 2 per output, the gathered batch's inputs and
+// targets), the parameter gradients, two optimizer buffers (Adam's; SGD's
+// momentum needs one), two more copies of the model (the run's working copy
+// and the version it publishes, or its folded form), one layer's weight in
+// double while a version is folded (2 values a parameter) and, with
+// `validation`, Predict's bounded workspace (kDefaultMaxWorkspaceBytes).
+// Saturates at INT64_MAX. Callers admit a run against a memory budget with
+// it before anything is allocated.
+int64_t TrainingMemoryBytes(const ModelConfig& config, int64_t batch_size,
+                            bool validation, int64_t value_bytes);
+
 }  // namespace bnmlp
 
 #endif  // BNMLP_CORE_TRAINER_H_

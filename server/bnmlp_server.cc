@@ -14,9 +14,11 @@
 #include "grpc/health/v1/health.pb.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
+#include "grpcpp/resource_quota.h"
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server_builder.h"
 #include "server/event_log.h"
+#include "server/process_limits.h"
 #include "server/store/dataset_store.h"
 
 namespace bnmlp {
@@ -37,11 +39,30 @@ constexpr absl::Duration kStopRemainingCallsWait = absl::Seconds(1);
 // remaining calls (idle streams) are cancelled.
 constexpr absl::Duration kStatusFlushTime = absl::Milliseconds(200);
 
+// gRPC threads (pollers and calls) at most, and calls at once on one client
+// connection: what a burst of calls may hold beyond --max_memory_bytes is
+// their request messages and gRPC's buffers, at most this many of each.
+// 256 calls at once is far beyond what the compute threads serve (Predict
+// and Train queue for them anyway); 100 streams per connection is HTTP/2's
+// recommended least and what Go and Envoy use.
+constexpr int kMaxServerThreads = 256;
+// The budget's share for what the process holds beyond what requests
+// reserve: measured 150-270 MB of RSS beyond the reservations under the
+// memory e2e test (tests/e2e/memory). At most a quarter of the budget.
+constexpr int64_t kServerBaselineBytes = int64_t{256} << 20;
+constexpr int kMaxStreamsPerConnection = 100;
+
 absl::Status CheckRange(absl::string_view flag, int64_t value, int64_t low,
                         int64_t high) {
   if (value >= low && value <= high) return absl::OkStatus();
   return absl::InvalidArgumentError(absl::StrCat(
       "--", flag, ": expected ", low, " to ", high, ", got ", value));
+}
+
+RegistryLimits WithMemory(RegistryLimits limits,
+                          std::shared_ptr<MemoryBudget> memory) {
+  limits.memory = std::move(memory);
+  return limits;
 }
 
 }  // namespace
@@ -60,6 +81,8 @@ absl::Status ValidateServerOptions(const ServerOptions& options) {
                       options.max_concurrent_predicts, 1, 1024),
            CheckRange("max_models", options.limits.max_models, 1, 1000000),
            CheckRange("max_dataset_bytes", options.max_dataset_bytes, 0,
+                      std::numeric_limits<int64_t>::max()),
+           CheckRange("max_memory_bytes", options.max_memory_bytes, 0,
                       std::numeric_limits<int64_t>::max()),
            // One tensor of the largest model must fit a protobuf field.
            CheckRange("max_parameters", options.limits.max_parameters, 1,
@@ -100,9 +123,13 @@ absl::Status ValidateServerOptions(const ServerOptions& options) {
 
 BnmlpServer::BnmlpServer(const ServerOptions& options,
                          std::unique_ptr<ModelStore> store,
+                         std::shared_ptr<MemoryBudget> memory,
                          std::shared_ptr<DatasetRegistry> datasets)
     : store_(std::move(store)),
-      registry_(options.limits, store_.get(), options.read_only),
+      memory_(std::move(memory)),
+      call_memory_(std::make_shared<CallMemoryHolds>()),
+      registry_(WithMemory(options.limits, memory_), store_.get(),
+                options.read_only),
       datasets_(std::move(datasets)),
       metrics_(options.metrics_address.empty()
                    ? nullptr
@@ -116,7 +143,7 @@ BnmlpServer::BnmlpServer(const ServerOptions& options,
                               options.native_format != nullptr
                                   ? options.native_format
                                   : StoreNativeModelFormat(&registry_),
-                              metrics_, datasets_}) {}
+                              metrics_, datasets_, memory_, call_memory_}) {}
 
 int BnmlpServer::metrics_port() const {
   if (metrics_exposer_ == nullptr) return 0;
@@ -149,7 +176,7 @@ namespace {
 
 // The datasets, loaded from <model_dir>/datasets when there is a store.
 absl::StatusOr<std::shared_ptr<DatasetRegistry>> OpenDatasets(
-    const ServerOptions& options) {
+    const ServerOptions& options, std::shared_ptr<MemoryBudget> memory) {
   std::unique_ptr<DatasetStore> store;
   // A read-only replica neither trains nor uploads: the writer's datasets
   // are not its business (and opening them would write to the store).
@@ -163,8 +190,8 @@ absl::StatusOr<std::shared_ptr<DatasetRegistry>> OpenDatasets(
     }
     store = *std::move(opened);
   }
-  auto datasets = std::make_shared<DatasetRegistry>(options.max_dataset_bytes,
-                                                    std::move(store));
+  auto datasets = std::make_shared<DatasetRegistry>(
+      options.max_dataset_bytes, std::move(store), std::move(memory));
   if (datasets->store() != nullptr) {
     const int loaded = datasets->LoadFromStore();
     LogEvent(absl::StrCat("event=datasets_loaded count=", loaded,
@@ -197,11 +224,21 @@ absl::StatusOr<std::unique_ptr<BnmlpServer>> BnmlpServer::Start(
     if (!opened.ok()) return opened.status();
     store = *std::move(opened);
   }
+  std::shared_ptr<MemoryBudget> memory = MemoryBudget::Create(
+      options.max_memory_bytes > 0 ? options.max_memory_bytes
+                                   : DefaultMaxMemoryBytes(),
+      "--max_memory_bytes");
+  // What the process holds whatever the requests (code, OpenBLAS's and
+  // gRPC's buffers, threads, the allocator's slack) comes first.
+  absl::StatusOr<MemoryBudget::Reservation> baseline = memory->Reserve(
+      std::min(kServerBaselineBytes, memory->limit() / 4), "the server itself");
+  if (!baseline.ok()) return baseline.status();
   absl::StatusOr<std::shared_ptr<DatasetRegistry>> datasets =
-      OpenDatasets(options);
+      OpenDatasets(options, memory);
   if (!datasets.ok()) return datasets.status();
-  std::unique_ptr<BnmlpServer> server(
-      new BnmlpServer(options, std::move(store), *std::move(datasets)));
+  std::unique_ptr<BnmlpServer> server(new BnmlpServer(
+      options, std::move(store), std::move(memory), *std::move(datasets)));
+  server->baseline_ = *std::move(baseline);
   server->service_.rpc_environment().SetAdmission(options.admission);
   if (server->metrics_ != nullptr) {
     absl::StatusOr<std::unique_ptr<prometheus::Exposer>> exposer =
@@ -234,6 +271,24 @@ absl::StatusOr<std::unique_ptr<BnmlpServer>> BnmlpServer::Start(
                                static_cast<int>(absl::ToInt64Milliseconds(
                                    options.max_connection_idle)));
   }
+  // Concurrent calls are bounded: each holds a thread and its messages.
+  // Past kMaxServerThreads gRPC refuses a call with RESOURCE_EXHAUSTED
+  // ("Server Threadpool Exhausted") instead of starting another thread.
+  grpc::ResourceQuota quota("bnmlp");
+  quota.SetMaxThreads(kMaxServerThreads);
+  builder.SetResourceQuota(quota);
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS,
+                             kMaxStreamsPerConnection);
+  // Predict's and GetParameters' responses stay reserved until sent.
+  std::vector<
+      std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
+      interceptors;
+  interceptors.push_back(CallMemoryInterceptorFactory(
+      server->call_memory_,
+      {absl::StrCat("/", v1::BnMlpService::service_full_name(), "/Predict"),
+       absl::StrCat("/", v1::BnMlpService::service_full_name(),
+                    "/GetParameters")}));
+  builder.experimental().SetInterceptorCreators(std::move(interceptors));
   builder.RegisterService(&server->service_);
   builder.SetMaxReceiveMessageSize(options.max_message_bytes);
   builder.SetMaxSendMessageSize(options.max_message_bytes);

@@ -16,7 +16,9 @@
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server.h"
 #include "server/bnmlp_service.h"
+#include "server/call_memory.h"
 #include "server/dataset_registry.h"
+#include "server/memory_budget.h"
 #include "server/model_registry.h"
 #include "server/store/model_store.h"
 
@@ -49,6 +51,11 @@ struct ServerOptions {
   // The bytes every uploaded dataset's rows may take together (uploads
   // beyond it get RESOURCE_EXHAUSTED): --max_dataset_bytes.
   int64_t max_dataset_bytes = kDefaultMaxDatasetBytes;
+  // What every request may make the process allocate, together: models,
+  // snapshots, datasets, messages, Train and Predict workspaces
+  // (--max_memory_bytes; 0: DefaultMaxMemoryBytes(), most of the machine's
+  // or the container's memory).
+  int64_t max_memory_bytes = 0;
   // FORMAT_BNMLP files (ServiceOptions::native_format); null: UNIMPLEMENTED.
   std::shared_ptr<NativeModelFormat> native_format;
   // How often Train streams per-batch progress within an epoch.
@@ -94,6 +101,8 @@ class BnmlpServer {
   // Null without --model_dir.
   ModelStore* store() { return store_.get(); }
   DatasetRegistry& datasets() { return *datasets_; }
+  // The process's budget (--max_memory_bytes).
+  const MemoryBudget& memory() const { return *memory_; }
 
   // Graceful shutdown: health turns NOT_SERVING, running trainings are
   // cancelled (each model keeps its last published version; the Train call
@@ -109,6 +118,7 @@ class BnmlpServer {
 
  private:
   BnmlpServer(const ServerOptions& options, std::unique_ptr<ModelStore> store,
+              std::shared_ptr<MemoryBudget> memory,
               std::shared_ptr<DatasetRegistry> datasets);
   // Read-only replicas: follows the store until Shutdown.
   void PollStore(absl::Duration interval);
@@ -116,6 +126,10 @@ class BnmlpServer {
 
   // Declared before the registry, which writes through it: destroyed after.
   std::unique_ptr<ModelStore> store_;
+  const std::shared_ptr<MemoryBudget> memory_;
+  // The server's own share of the budget (kServerBaselineBytes).
+  MemoryBudget::Reservation baseline_;
+  const std::shared_ptr<CallMemoryHolds> call_memory_;
   ModelRegistry registry_;
   const std::shared_ptr<DatasetRegistry> datasets_;
   std::shared_ptr<ServerMetrics> metrics_;  // null without metrics_address

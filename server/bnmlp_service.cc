@@ -1,16 +1,20 @@
 #include "server/bnmlp_service.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <limits>
 #include <optional>
 #include <string>
 #include <utility>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
 #include "absl/types/span.h"
 #include "common/status_macros.h"
 #include "core/inference_model.h"
 #include "core/predict.h"
+#include "core/trainer.h"
 #include "server/event_log.h"
 #include "server/progress_sender.h"
 #include "server/request_conversion.h"
@@ -32,6 +36,20 @@ constexpr char kShuttingDown[] = "the server is shutting down";
 constexpr absl::Duration kFinalEventsPatience = absl::Seconds(10);
 constexpr absl::Duration kStoppedRunPatience = absl::Milliseconds(250);
 
+// The most a gRPC thread's Predict workspace keeps between calls: 512
+// samples of models up to 1,024 units wide stay allocation-free.
+constexpr int64_t kKeptWorkspaceBytes = int64_t{4} << 20;
+
+// The values GetParameters sends, in bytes: every parameter and the running
+// statistics (mean and variance of every hidden unit).
+int64_t ParametersResponseBytes(const ModelConfig& config) {
+  int64_t values = CountParameters(config.layer_sizes, config.normalization);
+  for (size_t l = 1; l + 1 < config.layer_sizes.size(); ++l) {
+    values += 2 * config.layer_sizes[l];
+  }
+  return values * static_cast<int64_t>(sizeof(float));
+}
+
 }  // namespace
 
 BnMlpServiceImpl::BnMlpServiceImpl(ModelRegistry* registry,
@@ -45,7 +63,11 @@ BnMlpServiceImpl::BnMlpServiceImpl(ModelRegistry* registry,
       datasets_(options.datasets != nullptr
                     ? options.datasets
                     : std::make_shared<DatasetRegistry>(kDefaultMaxDatasetBytes,
-                                                        nullptr)) {
+                                                        nullptr)),
+      memory_(options.memory != nullptr
+                  ? options.memory
+                  : MemoryBudget::Create(std::numeric_limits<int64_t>::max(),
+                                         "--max_memory_bytes")) {
   if (options_.metrics != nullptr) rpc_.AddObserver(options_.metrics);
 }
 
@@ -87,6 +109,19 @@ absl::Status BnMlpServiceImpl::DoTrain(
   BNMLP_ASSIGN_OR_RETURN(
       TrainingInputs<float> inputs,
       ResolveTrainingInputs(snapshot.model->config(), request, views, leases));
+  // Admitted up front, for the whole run: a run that would not fit is
+  // refused before the model is claimed or anything allocated.
+  const int64_t batch =
+      std::min<int64_t>(inputs.options().batch_size, inputs.train().size());
+  BNMLP_ASSIGN_OR_RETURN(
+      MemoryBudget::Reservation memory,
+      memory_->Reserve(
+          TrainingMemoryBytes(snapshot.model->config(), batch,
+                              inputs.validation() != nullptr, sizeof(float)),
+          absl::StrCat("Train of model '", request.name(), "' in batches of ",
+                       batch,
+                       " samples (batch_size; activations, gradients, "
+                       "optimizer state and model copies)")));
   BNMLP_ASSIGN_OR_RETURN(
       std::unique_ptr<TrainingRun> run,
       registry_->StartTraining(request.name(), context.peer()));
@@ -193,18 +228,45 @@ absl::Status BnMlpServiceImpl::DoPredict(const grpc::ServerContext& context,
         options_.max_message_bytes,
         " bytes, --max_message_bytes); send fewer samples per call"));
   }
+  // Wide models run in smaller chunks, so the workspace stays bounded
+  // whatever the model (inference_model.h); it and the response are
+  // reserved for the call.
+  PredictOptions chunking;
+  chunking.max_chunk_rows = model.ChunkRowsWithin(kDefaultMaxWorkspaceBytes);
+  const bool classification = model.config().task == Task::kClassification;
+  const int64_t response_bytes =
+      samples * (model.output_size() * static_cast<int64_t>(sizeof(float)) +
+                 (classification ? static_cast<int64_t>(sizeof(int32_t)) : 0));
+  const int64_t workspace_bytes =
+      model.WorkspaceBytes(std::min(samples, chunking.max_chunk_rows));
+  BNMLP_ASSIGN_OR_RETURN(
+      MemoryBudget::Reservation memory,
+      memory_->Reserve(
+          workspace_bytes + 2 * response_bytes,
+          absl::StrCat("Predict of ", samples, " samples on model '",
+                       request.name(),
+                       "' (workspace, response and its serialized copy)")));
   // Waiting calls hold no output buffer: it is allocated once a slot is ours.
   std::optional<ComputeSlots::Slot> slot;
-  if (model.UsesComputePool(samples)) {
+  if (model.UsesComputePool(samples, chunking.max_chunk_rows)) {
     BNMLP_ASSIGN_OR_RETURN(slot, AwaitPredictSlot(context));
   }
   MatrixMap<float> outputs = ShapeOutputTensor(samples, model.output_size(),
                                                response->mutable_outputs());
   // One workspace per gRPC thread: Predict allocates nothing once it is warm.
+  // A workspace grown beyond kKeptWorkspaceBytes (by a wide model) is freed
+  // when the call ends, so idle threads keep at most that much outside the
+  // budget.
   thread_local PredictWorkspace<float> workspace;
-  const absl::Status predicted =
-      bnmlp::Predict(model, input, outputs, workspace,
-                     [&] { return CallShouldStop(context); });
+  const absl::Cleanup trim_workspace = [] {
+    if (workspace.allocated_values() * static_cast<int64_t>(sizeof(float)) >
+        kKeptWorkspaceBytes) {
+      workspace = PredictWorkspace<float>();
+    }
+  };
+  const absl::Status predicted = bnmlp::Predict(
+      model, input, outputs, workspace, [&] { return CallShouldStop(context); },
+      chunking);
   if (predicted.code() == absl::StatusCode::kCancelled) {
     return WhyCallStopped(context, " during the forward pass");
   }
@@ -223,6 +285,9 @@ absl::Status BnMlpServiceImpl::DoPredict(const grpc::ServerContext& context,
   if (options_.metrics != nullptr) {
     options_.metrics->AddPredictRows(request.name(), samples);
   }
+  // All of it: the workspace is trimmed when the handler returns, and the
+  // response is sent after.
+  HoldUntilCallEnds(context, std::move(memory));
   return absl::OkStatus();
 }
 
@@ -260,19 +325,37 @@ absl::StatusOr<ComputeSlots::Slot> BnMlpServiceImpl::AwaitPredictSlot(
 grpc::Status BnMlpServiceImpl::GetParameters(
     grpc::ServerContext* context, const v1::GetParametersRequest* request,
     v1::GetParametersResponse* response) {
-  return ServeCall(rpc_, *context, "GetParameters", request->name(),
-                   [&] { return DoGetParameters(*request, response); });
+  return ServeCall(rpc_, *context, "GetParameters", request->name(), [&] {
+    return DoGetParameters(*context, *request, response);
+  });
+}
+
+void BnMlpServiceImpl::HoldUntilCallEnds(const grpc::ServerContext& context,
+                                         MemoryBudget::Reservation memory) {
+  if (options_.call_memory != nullptr) {
+    options_.call_memory->Hold(context, std::move(memory));
+  }
 }
 
 absl::Status BnMlpServiceImpl::DoGetParameters(
-    const v1::GetParametersRequest& request,
+    const grpc::ServerContext& context, const v1::GetParametersRequest& request,
     v1::GetParametersResponse* response) {
   BNMLP_ASSIGN_OR_RETURN(
       ModelSnapshot snapshot,
       registry_->GetSnapshot(request.name(), request.version()));
+  // The response and gRPC's serialized copy of it, reserved while the call
+  // builds it; beyond the budget: RESOURCE_EXHAUSTED (the client may retry)
+  // rather than a queue of calls each holding a model's worth of memory.
+  BNMLP_ASSIGN_OR_RETURN(
+      MemoryBudget::Reservation memory,
+      memory_->Reserve(2 * ParametersResponseBytes(snapshot.model->config()),
+                       absl::StrCat("GetParameters of model '", request.name(),
+                                    "' (the response and its serialized "
+                                    "copy)")));
   response->set_name(request.name());
   response->set_version(snapshot.version);
   ParametersToProto(*snapshot.model, response);
+  HoldUntilCallEnds(context, std::move(memory));
   return absl::OkStatus();
 }
 

@@ -21,8 +21,10 @@
 #include "absl/status/statusor.h"
 #include "bnmlp/v1/bnmlp.grpc.pb.h"
 #include "server/active_calls.h"
+#include "server/call_memory.h"
 #include "server/compute_slots.h"
 #include "server/dataset_registry.h"
+#include "server/memory_budget.h"
 #include "server/metrics.h"
 #include "server/model_registry.h"
 #include "server/native_model_format.h"
@@ -51,6 +53,14 @@ struct ServiceOptions {
   // The uploaded datasets (UploadDataset, Train's `dataset`). Null: the
   // service keeps its own, in memory, limited to kDefaultMaxDatasetBytes.
   std::shared_ptr<DatasetRegistry> datasets;
+  // The process's memory budget (--max_memory_bytes) that Predict, Train and
+  // GetParameters reserve their workspaces and responses from. Null: no
+  // limit.
+  std::shared_ptr<MemoryBudget> memory;
+  // Where Predict and GetParameters leave their responses' reservations
+  // until gRPC has sent them; needs CallMemoryInterceptorFactory on those
+  // methods. Null: the reservations end with the handler.
+  std::shared_ptr<CallMemoryHolds> call_memory;
 };
 
 // Thread-safe; every handler may run concurrently with every other. Each
@@ -140,8 +150,13 @@ class BnMlpServiceImpl final : public v1::BnMlpService::Service {
   // DEADLINE_EXCEEDED or CANCELLED), saying `where` it stopped.
   absl::Status WhyCallStopped(const grpc::ServerContext& context,
                               absl::string_view where) const;
-  absl::Status DoGetParameters(const v1::GetParametersRequest& request,
+  absl::Status DoGetParameters(const grpc::ServerContext& context,
+                               const v1::GetParametersRequest& request,
                                v1::GetParametersResponse* response);
+  // Keeps `memory` (a response's) until the call has ended, when the server
+  // supports it (ServiceOptions::call_memory); else it ends here.
+  void HoldUntilCallEnds(const grpc::ServerContext& context,
+                         MemoryBudget::Reservation memory);
   absl::Status DoGetModel(const v1::GetModelRequest& request,
                           v1::ModelInfo* response);
   absl::Status DoDeleteModel(const v1::DeleteModelRequest& request,
@@ -181,6 +196,7 @@ class BnMlpServiceImpl final : public v1::BnMlpService::Service {
   const std::shared_ptr<NativeModelFormat> native_format_;
   std::atomic<bool> stopping_{false};
   const std::shared_ptr<DatasetRegistry> datasets_;
+  const std::shared_ptr<MemoryBudget> memory_;
 };
 
 }  // namespace bnmlp

@@ -111,8 +111,10 @@ absl::StatusOr<DatasetStatus> DatasetUpload::Commit() {
 }
 
 DatasetRegistry::DatasetRegistry(int64_t max_bytes,
-                                 std::unique_ptr<DatasetStore> store)
-    : budget_(MemoryBudget::Create(max_bytes, "--max_dataset_bytes")),
+                                 std::unique_ptr<DatasetStore> store,
+                                 std::shared_ptr<MemoryBudget> process_budget)
+    : budget_(MemoryBudget::Create(max_bytes, "--max_dataset_bytes",
+                                   std::move(process_budget))),
       store_(std::move(store)) {}
 
 DatasetRegistry::~DatasetRegistry() = default;

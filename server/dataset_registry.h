@@ -108,8 +108,10 @@ class DatasetUpload {
 class DatasetRegistry {
  public:
   // `max_bytes`: the rows of every dataset (and upload) together.
-  // `store` may be null (memory only).
-  DatasetRegistry(int64_t max_bytes, std::unique_ptr<DatasetStore> store);
+  // `store` may be null (memory only). With a `process_budget`, the rows
+  // are also reserved from it (--max_memory_bytes).
+  DatasetRegistry(int64_t max_bytes, std::unique_ptr<DatasetStore> store,
+                  std::shared_ptr<MemoryBudget> process_budget = nullptr);
   DatasetRegistry(const DatasetRegistry&) = delete;
   DatasetRegistry& operator=(const DatasetRegistry&) = delete;
   ~DatasetRegistry();

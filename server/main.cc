@@ -78,6 +78,13 @@ ABSL_FLAG(int64_t, max_dataset_bytes, bnmlp::kDefaultMaxDatasetBytes,
           "Most bytes the rows of every uploaded dataset may take together "
           "(features, labels and targets: 4 bytes per value); an upload "
           "beyond it gets RESOURCE_EXHAUSTED with the figures");
+ABSL_FLAG(int64_t, max_memory_bytes, 0,
+          "Most bytes that requests may make the server hold at once: "
+          "models with their optimizer state and retained versions, "
+          "datasets, Train and Predict workspaces, GetParameters responses. "
+          "What does not fit gets RESOURCE_EXHAUSTED with the figures. "
+          "0 (default): 80% of the machine's memory or of the container's "
+          "(cgroup) limit, whichever is less; the value is logged at start");
 ABSL_FLAG(int64_t, max_parameters, int64_t{16} << 20,
           "Most trainable parameters one model may have");
 ABSL_FLAG(double, shutdown_grace_seconds, 10,
@@ -121,6 +128,7 @@ absl::StatusOr<ServerOptions> OptionsFromFlags() {
   options.poll_interval = absl::Seconds(poll);
   options.limits.max_models = absl::GetFlag(FLAGS_max_models);
   options.max_dataset_bytes = absl::GetFlag(FLAGS_max_dataset_bytes);
+  options.max_memory_bytes = absl::GetFlag(FLAGS_max_memory_bytes);
   options.limits.max_parameters = absl::GetFlag(FLAGS_max_parameters);
   const double interval = absl::GetFlag(FLAGS_progress_interval_seconds);
   if (!(interval >= 0 && interval <= 3600)) {
@@ -226,6 +234,8 @@ int Run() {
     return Fail(status);
   }
   SetComputeThreads(absl::GetFlag(FLAGS_compute_threads));
+  // 1 MiB: a block that size costs a mapping, next to the work it serves.
+  ReturnLargeBlocksToTheSystem(1 << 20);
   absl::StatusOr<DescriptorLimit> descriptors = RaiseDescriptorLimitToHard();
   if (!descriptors.ok()) return Fail(descriptors.status());
   absl::StatusOr<ServerSecurity> security =
@@ -253,8 +263,9 @@ int Run() {
       " gemm=", GemmBackend(), " max_models=", options->limits.max_models,
       " max_parameters=", options->limits.max_parameters, " max_message_bytes=",
       options->max_message_bytes, " max_open_files=", descriptors->soft,
-      " metrics_port=", (*server)->metrics_port(), " max_dataset_bytes=",
-      options->max_dataset_bytes, " ", security->summary));
+      " metrics_port=", (*server)->metrics_port(),
+      " max_dataset_bytes=", options->max_dataset_bytes, " max_memory_bytes=",
+      (*server)->memory().limit(), " ", security->summary));
   std::atomic<bool> listener_unreachable{false};
   std::unique_ptr<ListenerWatchdog> watchdog =
       WatchListener(options->listen_address, (*server)->port(), security->tls,

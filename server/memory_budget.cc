@@ -44,10 +44,10 @@ void MemoryBudget::Reservation::Shrink(int64_t bytes) {
   bytes_ -= given;
 }
 
-std::shared_ptr<MemoryBudget> MemoryBudget::Create(int64_t limit,
-                                                   std::string flag) {
+std::shared_ptr<MemoryBudget> MemoryBudget::Create(
+    int64_t limit, std::string flag, std::shared_ptr<MemoryBudget> parent) {
   return std::shared_ptr<MemoryBudget>(
-      new MemoryBudget(limit, std::move(flag)));
+      new MemoryBudget(limit, std::move(flag), std::move(parent)));
 }
 
 absl::StatusOr<MemoryBudget::Reservation> MemoryBudget::Reserve(
@@ -62,6 +62,18 @@ int64_t MemoryBudget::used() const {
 }
 
 absl::Status MemoryBudget::Take(int64_t bytes, absl::string_view what) {
+  BNMLP_RETURN_IF_ERROR(TakeOwn(bytes, what));
+  if (parent_ == nullptr) return absl::OkStatus();
+  // Not under mu_: each budget's lock guards only its own figure.
+  absl::Status taken = parent_->Take(bytes, what);
+  if (!taken.ok()) {
+    WriterLock lock(&mu_);
+    used_ -= bytes;
+  }
+  return taken;
+}
+
+absl::Status MemoryBudget::TakeOwn(int64_t bytes, absl::string_view what) {
   if (bytes < 0) {
     return absl::InvalidArgumentError(
         absl::StrCat("cannot reserve a negative size (", bytes, " bytes)"));
@@ -77,8 +89,11 @@ absl::Status MemoryBudget::Take(int64_t bytes, absl::string_view what) {
 }
 
 void MemoryBudget::Give(int64_t bytes) {
-  WriterLock lock(&mu_);
-  used_ -= bytes;
+  {
+    WriterLock lock(&mu_);
+    used_ -= bytes;
+  }
+  if (parent_ != nullptr) parent_->Give(bytes);
 }
 
 }  // namespace bnmlp

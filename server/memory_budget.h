@@ -1,6 +1,7 @@
-// A byte budget that requests reserve against before they allocate (e.g.
-// --max_dataset_bytes for uploaded datasets), so what does not fit is
-// refused with the figures instead of exhausting the machine.
+// A byte budget that requests reserve against before they allocate (the
+// process's --max_memory_bytes; --max_dataset_bytes for uploaded datasets,
+// nested in it), so what does not fit is refused with the figures instead of
+// exhausting the machine.
 #ifndef BNMLP_SERVER_MEMORY_BUDGET_H_
 #define BNMLP_SERVER_MEMORY_BUDGET_H_
 
@@ -47,8 +48,12 @@ class MemoryBudget : public std::enable_shared_from_this<MemoryBudget> {
   };
 
   // `limit` bytes in all; `flag` names the limit in messages
-  // ("--max_dataset_bytes").
-  static std::shared_ptr<MemoryBudget> Create(int64_t limit, std::string flag);
+  // ("--max_dataset_bytes"). With a `parent`, every reservation also takes
+  // its bytes from the parent (a sub-budget: datasets within the process's
+  // budget), and is refused when either has no room.
+  static std::shared_ptr<MemoryBudget> Create(
+      int64_t limit, std::string flag,
+      std::shared_ptr<MemoryBudget> parent = nullptr);
 
   // `bytes` (>= 0) for `what` (e.g. "dataset 'fmnist'"), or
   // RESOURCE_EXHAUSTED with the figures: what it needs, what is in use,
@@ -59,13 +64,17 @@ class MemoryBudget : public std::enable_shared_from_this<MemoryBudget> {
   int64_t used() const;
 
  private:
-  MemoryBudget(int64_t limit, std::string flag)
-      : limit_(limit), flag_(std::move(flag)) {}
+  MemoryBudget(int64_t limit, std::string flag,
+               std::shared_ptr<MemoryBudget> parent)
+      : limit_(limit), flag_(std::move(flag)), parent_(std::move(parent)) {}
+  // Takes from this budget, then from the parent (undone if it refuses).
   absl::Status Take(int64_t bytes, absl::string_view what);
+  absl::Status TakeOwn(int64_t bytes, absl::string_view what);
   void Give(int64_t bytes);
 
   const int64_t limit_;
   const std::string flag_;
+  const std::shared_ptr<MemoryBudget> parent_;  // may be null
   // Held only to read or update used_.
   mutable AnnotatedMutex mu_;
   int64_t used_ ABSL_GUARDED_BY(mu_) = 0;

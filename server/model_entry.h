@@ -70,6 +70,10 @@ struct ModelEntry {
   const int64_t parameter_count;
   // The model's files in the store; null without one.
   const std::shared_ptr<StoredModel> files;
+  // ModelMemoryBytes from the process's budget, given back when the last
+  // holder (the registry, a running Train) lets go. Set before the entry is
+  // shared, never after.
+  MemoryBudget::Reservation memory;
 
   // Held only to copy or replace the fields below (a shared_ptr, scalars,
   // short strings): never while a model is copied, trained or evaluated.

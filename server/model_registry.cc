@@ -180,21 +180,40 @@ absl::Status ModelRegistry::CheckRoomLocked(absl::string_view name) const {
   return absl::OkStatus();
 }
 
-absl::Status ModelRegistry::CheckNewModel(absl::string_view name,
-                                          const ModelConfig& config) const {
+int64_t ModelMemoryBytes(const ModelConfig& config) {
+  return 4 * CountParameters(config.layer_sizes, config.normalization) *
+         static_cast<int64_t>(sizeof(float));
+}
+
+absl::StatusOr<MemoryBudget::Reservation> ModelRegistry::AdmitNewModel(
+    absl::string_view name, const ModelConfig& config) const {
   BNMLP_RETURN_IF_ERROR(ValidateModelName(name));
   BNMLP_RETURN_IF_ERROR(ValidateModelConfig(config, limits_.max_parameters));
-  // A cheap early answer before any allocation; checked again on insert,
-  // since another call may win meanwhile.
-  ReaderLock lock(&mu_);
-  return CheckRoomLocked(name);
+  {
+    // A cheap early answer before any allocation; checked again on insert,
+    // since another call may win meanwhile.
+    ReaderLock lock(&mu_);
+    BNMLP_RETURN_IF_ERROR(CheckRoomLocked(name));
+  }
+  if (limits_.memory == nullptr) return MemoryBudget::Reservation();
+  // With the fold's transient memory, given back once the model is folded.
+  return limits_.memory->Reserve(
+      ModelMemoryBytes(config) +
+          InferenceModel<float>::FoldTransientBytes(
+              CountParameters(config.layer_sizes, config.normalization)),
+      absl::StrCat("model ", Quoted(name),
+                   " (parameters, their folded form "
+                   "and optimizer state)"));
 }
 
 absl::StatusOr<ModelStatus> ModelRegistry::AddEntry(
     absl::string_view name, Model<float> model,
+    MemoryBudget::Reservation memory,
     std::shared_ptr<const TrainingCheckpoint<float>> checkpoint) {
   const ModelConfig config = model.config();
   ModelSnapshot first = MakeSnapshot(std::move(model), 1);
+  memory.Shrink(InferenceModel<float>::FoldTransientBytes(
+      CountParameters(config.layer_sizes, config.normalization)));
   first.checkpoint = std::move(checkpoint);
   std::shared_ptr<StoredModel> files;
   if (store_ != nullptr) {
@@ -224,6 +243,7 @@ absl::StatusOr<ModelStatus> ModelRegistry::AddEntry(
       std::string(name), config,
       CountParameters(config.layer_sizes, config.normalization),
       std::move(first), std::move(files));
+  entry->memory = std::move(memory);
   WriterLock lock(&mu_);
   if (store_ == nullptr) BNMLP_RETURN_IF_ERROR(CheckRoomLocked(name));
   models_.emplace(std::string(name), entry);
@@ -234,25 +254,28 @@ absl::StatusOr<ModelStatus> ModelRegistry::AddEntry(
 absl::StatusOr<ModelStatus> ModelRegistry::Create(absl::string_view name,
                                                   const ModelConfig& config) {
   BNMLP_RETURN_IF_ERROR(CheckWritable());
-  BNMLP_RETURN_IF_ERROR(CheckNewModel(name, config));
+  BNMLP_ASSIGN_OR_RETURN(MemoryBudget::Reservation memory,
+                         AdmitNewModel(name, config));
   BNMLP_ASSIGN_OR_RETURN(Model<float> model, Model<float>::Create(config));
-  return AddEntry(name, std::move(model));
+  return AddEntry(name, std::move(model), std::move(memory));
 }
 
 absl::StatusOr<ModelStatus> ModelRegistry::Insert(absl::string_view name,
                                                   Model<float> model) {
   BNMLP_RETURN_IF_ERROR(CheckWritable());
-  BNMLP_RETURN_IF_ERROR(CheckNewModel(name, model.config()));
+  BNMLP_ASSIGN_OR_RETURN(MemoryBudget::Reservation memory,
+                         AdmitNewModel(name, model.config()));
   BNMLP_RETURN_IF_ERROR(ValidateParameters(model));
-  return AddEntry(name, std::move(model));
+  return AddEntry(name, std::move(model), std::move(memory));
 }
 
 absl::StatusOr<ModelStatus> ModelRegistry::InsertVersion(
     absl::string_view name, const ModelVersion& version) {
   BNMLP_RETURN_IF_ERROR(CheckWritable());
-  BNMLP_RETURN_IF_ERROR(CheckNewModel(name, version.model->config()));
+  BNMLP_ASSIGN_OR_RETURN(MemoryBudget::Reservation memory,
+                         AdmitNewModel(name, version.model->config()));
   BNMLP_RETURN_IF_ERROR(ValidateParameters(*version.model));
-  return AddEntry(name, *version.model, version.checkpoint);
+  return AddEntry(name, *version.model, std::move(memory), version.checkpoint);
 }
 
 absl::StatusOr<ModelSnapshot> ModelRegistry::GetSnapshot(

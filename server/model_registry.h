@@ -20,6 +20,7 @@
 #include "core/model.h"
 #include "core/model_config.h"
 #include "core/trainer.h"
+#include "server/memory_budget.h"
 #include "server/training_state.h"
 
 namespace bnmlp {
@@ -72,7 +73,15 @@ struct RegistryLimits {
   int max_models = 64;
   // Per model; ValidateModelConfig's limit.
   int64_t max_parameters = int64_t{16} << 20;
+  // The process's memory budget (--max_memory_bytes) that every model
+  // reserves ModelMemoryBytes from while it is held. Null: not counted.
+  std::shared_ptr<MemoryBudget> memory;
 };
+
+// What a model of `config` may hold in memory while it is registered: its
+// parameters, their folded (Predict) form and the optimizer state kept to
+// resume training (two buffers, Adam's), 4 bytes a value.
+int64_t ModelMemoryBytes(const ModelConfig& config);
 
 // OK if `name` has 1-64 characters from [A-Za-z0-9_.-] and starts with a
 // letter or digit; otherwise INVALID_ARGUMENT naming the field `name`.
@@ -179,13 +188,16 @@ class ModelRegistry {
   absl::Status CheckRoomLocked(absl::string_view name) const
       ABSL_SHARED_LOCKS_REQUIRED(mu_);
   // Name and config checks shared by Create and Insert, with a cheap early
-  // room check before anything is allocated.
-  absl::Status CheckNewModel(absl::string_view name,
-                             const ModelConfig& config) const;
+  // room check, then the model's memory reserved (RESOURCE_EXHAUSTED with
+  // the figures), all before anything is allocated.
+  absl::StatusOr<MemoryBudget::Reservation> AdmitNewModel(
+      absl::string_view name, const ModelConfig& config) const;
   // Adds a validated model as version 1 (ALREADY_EXISTS or
-  // RESOURCE_EXHAUSTED if another call took the room meanwhile).
+  // RESOURCE_EXHAUSTED if another call took the room meanwhile); `memory`
+  // is held by its entry.
   absl::StatusOr<ModelStatus> AddEntry(
       absl::string_view name, Model<float> model,
+      MemoryBudget::Reservation memory,
       std::shared_ptr<const TrainingCheckpoint<float>> checkpoint = nullptr);
 
   const RegistryLimits limits_;

@@ -34,11 +34,25 @@ std::shared_ptr<ModelEntry> ModelRegistry::EntryFromStore(
                           " reason=\"", fits.message(), "\""));
     return nullptr;
   }
+  MemoryBudget::Reservation memory;
+  if (limits_.memory != nullptr) {
+    absl::StatusOr<MemoryBudget::Reservation> reserved =
+        limits_.memory->Reserve(ModelMemoryBytes(config),
+                                absl::StrCat("model ", name));
+    if (!reserved.ok()) {
+      LogEvent(LogLevel::kError,
+               absl::StrCat("event=store_model_not_loaded model=", name,
+                            " reason=\"", reserved.status().message(), "\""));
+      return nullptr;
+    }
+    memory = *std::move(reserved);
+  }
   ModelSnapshot snapshot = MakeSnapshot(newest.model, newest.version);
   snapshot.checkpoint = newest.checkpoint;
   auto entry = std::make_shared<ModelEntry>(
       name, config, CountParameters(config.layer_sizes, config.normalization),
       std::move(snapshot), loaded->files);
+  entry->memory = std::move(memory);
   WriterLock lock(&entry->mu);
   entry->state = loaded->state.state;
   entry->last_error = loaded->state.last_error;

@@ -388,5 +388,45 @@ TEST(PredictWorkspaceTest, GrowsToTheLargestChunkAndNoFurther) {
   EXPECT_EQ(workspace.allocated_values(), 2 * 16 * 32);
 }
 
+TEST(PredictWorkspaceTest, ChunkRowsKeepTheWorkspaceWithinItsBound) {
+  ModelConfig c;
+  c.layer_sizes = {8, 1000, 4, 2};
+  const InferenceModel<float> folded =
+      InferenceModel<float>::FromModel(*Model<float>::Create(c));
+  EXPECT_EQ(folded.WorkspaceBytes(1), 2 * 1000 * 4);
+  EXPECT_EQ(folded.ChunkRowsWithin(2 * 1000 * 4 * 3 + 7), 3);
+  EXPECT_EQ(folded.ChunkRowsWithin(100), 1);  // not even one: one
+  EXPECT_EQ(folded.ChunkRowsWithin(int64_t{1} << 40), kDefaultMaxChunkRows);
+  PredictWorkspace<float> workspace;
+  PredictOptions options;
+  options.max_chunk_rows = folded.ChunkRowsWithin(2 * 1000 * 4 * 3);
+  Folded(folded, RandomSamples(8, 100, 1), workspace, options);
+  EXPECT_EQ(workspace.allocated_values() * 4, folded.WorkspaceBytes(3));
+}
+
+// Chunking bounds memory and changes an answer only by rounding. Not to the
+// bit: OpenBLAS's GEMM takes other kernel paths for other column counts (so
+// a sample's bits already depend on how many samples share its request).
+TEST(PredictWorkspaceTest, ChunkedPredictAgreesWithWholeToRounding) {
+  for (Task task : {Task::kClassification, Task::kRegression}) {
+    const Model<float> model = GenericModel(
+        Config(Normalization::kPreActivation, Activation::kRelu, task));
+    ComputePool pool(2);
+    const InferenceModel<float> folded =
+        InferenceModel<float>::FromModel(model, pool);
+    const Matrix<float> x = RandomSamples(64, 300, 9);
+    PredictWorkspace<float> workspace;
+    const Matrix<float> whole = Folded(folded, x, workspace, PredictOptions());
+    for (int64_t chunk : {1, 3, 64, 299}) {
+      PredictOptions options;
+      options.max_chunk_rows = chunk;
+      const Matrix<float> chunked = Folded(folded, x, workspace, options);
+      const double scale = std::max(1.0f, whole.cwiseAbs().maxCoeff());
+      EXPECT_LE((chunked - whole).cwiseAbs().maxCoeff(), 1e-5 * scale)
+          << "chunks of " << chunk;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace bnmlp

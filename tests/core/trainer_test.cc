@@ -1,9 +1,12 @@
 #include "core/trainer.h"
 
 #include <cmath>
+#include <limits>
 #include <vector>
 
 #include "core/evaluate.h"
+#include "core/inference_model.h"
+#include "core/model_config.h"
 #include "core/training_pass.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -456,6 +459,23 @@ TEST(TrainerDivergenceTest, ParametersThatOverflowOnTheLastBatchAreCaught) {
               HasSubstr("training diverged in epoch 1 at batch 1 of 1: layer"));
   EXPECT_THAT(last.status().message(), HasSubstr("holds NaN or infinity"));
   EXPECT_FALSE(saw_epoch_end);
+}
+
+TEST(TrainingMemoryBytesTest, GrowsWithTheBatchAndCountsValidation) {
+  ModelConfig c;
+  c.layer_sizes = {10, 100, 3};
+  const int64_t parameters = CountParameters(c.layer_sizes, c.normalization);
+  const int64_t one = TrainingMemoryBytes(c, 1, false, sizeof(float));
+  const int64_t two = TrainingMemoryBytes(c, 2, false, sizeof(float));
+  // Per sample: 4 values per hidden unit, 2 per output, inputs and targets.
+  EXPECT_EQ(two - one, (4 * 100 + 2 * 3 + 10 + 3) * 4);
+  EXPECT_GE(one, 5 * parameters * 4);
+  EXPECT_EQ(TrainingMemoryBytes(c, 1, true, sizeof(float)) - one,
+            kDefaultMaxWorkspaceBytes);
+  EXPECT_EQ(TrainingMemoryBytes(c, 2, false, sizeof(double)), 2 * two);
+  c.layer_sizes = {1, int64_t{1} << 40, 2};
+  EXPECT_EQ(TrainingMemoryBytes(c, int64_t{1} << 40, true, sizeof(float)),
+            std::numeric_limits<int64_t>::max());
 }
 
 }  // namespace

@@ -44,5 +44,39 @@ TEST(MemoryBudgetTest, AReservationMayOutliveItsOwnersHandle) {
   EXPECT_EQ(kept->bytes(), 5);  // the budget lives on inside it
 }
 
+TEST(MemoryBudgetTest, ASubBudgetTakesFromItsParentToo) {
+  std::shared_ptr<MemoryBudget> process =
+      MemoryBudget::Create(100, "--max_memory_bytes");
+  std::shared_ptr<MemoryBudget> datasets =
+      MemoryBudget::Create(50, "--max_dataset_bytes", process);
+  absl::StatusOr<MemoryBudget::Reservation> other = process->Reserve(70, "x");
+  ASSERT_TRUE(other.ok());
+  // Within the sub-budget, beyond what the parent has left: refused by the
+  // parent, and the sub-budget keeps nothing of it.
+  absl::StatusOr<MemoryBudget::Reservation> refused =
+      datasets->Reserve(40, "dataset 'd'");
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_THAT(refused.status().message(),
+              HasSubstr("70 of the 100 bytes allowed are in use "
+                        "(--max_memory_bytes)"));
+  EXPECT_EQ(datasets->used(), 0);
+  EXPECT_EQ(process->used(), 70);
+  // Beyond the sub-budget: refused by it, the parent untouched.
+  EXPECT_THAT(datasets->Reserve(51, "dataset 'e'").status().message(),
+              HasSubstr("(--max_dataset_bytes)"));
+  EXPECT_EQ(process->used(), 70);
+  {
+    absl::StatusOr<MemoryBudget::Reservation> fits =
+        datasets->Reserve(30, "dataset 'f'");
+    ASSERT_TRUE(fits.ok());
+    EXPECT_EQ(datasets->used(), 30);
+    EXPECT_EQ(process->used(), 100);
+    fits->Shrink(10);
+    EXPECT_EQ(process->used(), 90);
+  }
+  EXPECT_EQ(datasets->used(), 0);
+  EXPECT_EQ(process->used(), 70);
+}
+
 }  // namespace
 }  // namespace bnmlp

@@ -17,6 +17,8 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
+const int64_t kMaxParameters = RegistryLimits().max_parameters;
+
 ModelConfig SmallConfig() {
   ModelConfig config;
   config.layer_sizes = {2, 4, 2};
@@ -81,7 +83,7 @@ TEST(ModelRegistryTest, DuplicateNameIsAlreadyExists) {
 }
 
 TEST(ModelRegistryTest, ModelLimitIsResourceExhausted) {
-  ModelRegistry registry({/*max_models=*/2});
+  ModelRegistry registry({/*max_models=*/2, kMaxParameters, nullptr});
   ASSERT_TRUE(registry.Create("a", SmallConfig()).ok());
   ASSERT_TRUE(registry.Create("b", SmallConfig()).ok());
   const absl::Status status = registry.Create("c", SmallConfig()).status();
@@ -91,8 +93,27 @@ TEST(ModelRegistryTest, ModelLimitIsResourceExhausted) {
   EXPECT_TRUE(registry.Create("c", SmallConfig()).ok());
 }
 
+TEST(ModelRegistryTest, ModelsReserveFromTheMemoryBudgetUntilDeleted) {
+  const int64_t model_bytes = ModelMemoryBytes(SmallConfig());
+  // Room for one model and, while it is created, its fold's transient
+  // memory (half a model's more), not for two.
+  std::shared_ptr<MemoryBudget> memory = MemoryBudget::Create(
+      model_bytes * 2 + model_bytes / 4, "--max_memory_bytes");
+  ModelRegistry registry({/*max_models=*/4, kMaxParameters, memory});
+  ASSERT_TRUE(registry.Create("a", SmallConfig()).ok());
+  EXPECT_EQ(memory->used(), model_bytes);
+  const absl::Status status = registry.Create("b", SmallConfig()).status();
+  EXPECT_EQ(status.code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_THAT(status.message(), HasSubstr("model 'b'"));
+  EXPECT_THAT(status.message(), HasSubstr("(--max_memory_bytes)"));
+  EXPECT_EQ(registry.List().size(), 1u);  // nothing created
+  ASSERT_TRUE(registry.Delete("a").ok());
+  EXPECT_EQ(memory->used(), 0);
+  EXPECT_TRUE(registry.Create("b", SmallConfig()).ok());
+}
+
 TEST(ModelRegistryTest, ParameterLimitIsCheckedBeforeAllocating) {
-  ModelRegistry registry({/*max_models=*/4, /*max_parameters=*/1000});
+  ModelRegistry registry({/*max_models=*/4, /*max_parameters=*/1000, nullptr});
   ModelConfig huge = SmallConfig();
   // 2^62 x 2^62 would overflow any naive product and exhaust memory.
   huge.layer_sizes = {int64_t{1} << 62, int64_t{1} << 62, 2};
@@ -121,7 +142,7 @@ TEST(ModelRegistryTest, InsertPublishesTheGivenParametersAsVersionOne) {
 }
 
 TEST(ModelRegistryTest, InsertChecksNameLimitsAndParameters) {
-  ModelRegistry registry({/*max_models=*/1, /*max_parameters=*/1000});
+  ModelRegistry registry({/*max_models=*/1, /*max_parameters=*/1000, nullptr});
   const Model<float> model = *Model<float>::Create(SmallConfig());
   EXPECT_EQ(registry.Insert("bad name", model).status().code(),
             absl::StatusCode::kInvalidArgument);
@@ -301,7 +322,7 @@ TEST(TrainingRunTest, CancelAllTrainingsCancelsAndRefusesNewRuns) {
 }
 
 TEST(ModelRegistryTest, ConcurrentCreatesRespectTheModelLimit) {
-  ModelRegistry registry({/*max_models=*/5});
+  ModelRegistry registry({/*max_models=*/5, kMaxParameters, nullptr});
   std::vector<std::thread> threads;
   std::atomic<int> created{0};
   for (int t = 0; t < 8; ++t) {
