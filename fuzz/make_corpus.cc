@@ -2,7 +2,7 @@
 // project's own writers (the same encoders the server uses), so each target
 // starts from files and requests it accepts. Run by fuzz/make_corpus:
 //   bnmlp_fuzz_make_corpus <fuzz/corpus directory>
-// Deterministic: the same build writes the same bytes.
+// The same build writes the same bytes (ONNX files record the build).
 #include <zlib.h>
 
 #include <cstdint>
@@ -232,9 +232,9 @@ void DataReaders(const std::string& dir) {
   // kinds = task + 3 * header, delimiter index, column (0xFF: -1).
   const std::string csv = "x1,x2,x3,label\n0.5,1,2,0\n-1,3.25,0,2\n4,5,6,1\n";
   WriteSeed(dir, "csv_classification",
-            absl::StrCat(std::string("\x00\x00\xFF", 3), csv));
+            absl::StrCat(std::string("\x00\x00\x00\xFF", 4), csv));
   WriteSeed(dir, "csv_classification_gz",
-            absl::StrCat(std::string("\x00\x00\xFF", 3), Gzipped(csv)));
+            absl::StrCat(std::string("\x00\x00\x00\xFF", 4), Gzipped(csv)));
   WriteSeed(dir, "csv_label_first_no_header",
             absl::StrCat(std::string("\x00\x06\x00\x00", 4),
                          "1,0.5,2\r\n0,1e3,-2\r\n"));
