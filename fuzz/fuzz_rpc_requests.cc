@@ -5,8 +5,8 @@
 // without gRPC: the conversions (server/request_conversion.h,
 // dataset_conversion.h, tensor_views.h, api_enums.h, model_files.h), core's
 // validation, and the registries, with the server's default limits. A
-// Predict that passes validation runs (the model is small); Train stops
-// after validation (training is core's, fuzzed through its inputs here).
+// Predict that passes validation runs (the model is small), and so does a
+// small Train (a copy of the model; no versions are published).
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -20,10 +20,12 @@
 #include "common/status_macros.h"
 #include "core/dataset.h"
 #include "core/inference_model.h"
+#include "core/model.h"
 #include "core/model_config.h"
 #include "core/predict_input.h"
 #include "core/trainer.h"
 #include "fuzz/fuzz_input.h"
+#include "google/protobuf/stubs/logging.h"
 #include "interchange/onnx_import.h"
 #include "server/api_enums.h"
 #include "server/bnmlp_service.h"
@@ -47,6 +49,8 @@ constexpr int64_t kMaxCreatedParameters = int64_t{1} << 16;
 // The dataset budget: the server's default (4 GiB) would let one input
 // allocate more than the fuzzer's memory limit; what is checked is the same.
 constexpr int64_t kMaxDatasetBytes = int64_t{64} << 20;
+// Train requests with at most this many samples x epochs really train.
+constexpr int64_t kMaxTrainedSamples = 256;
 
 struct Server {
   Server() : registry(RegistryLimits{}), datasets(kMaxDatasetBytes, nullptr) {
@@ -96,10 +100,16 @@ void Train(Server& server, const v1::TrainRequest& request) {
     server.datasets.Acquire(request.dataset()).IgnoreError();
     return;
   }
-  ValidateTrainInputs(snapshot->model->config(), views->train,
-                      views->validation ? &*views->validation : nullptr,
-                      views->options)
-      .IgnoreError();
+  absl::StatusOr<TrainingInputs<float>> inputs = ValidateTrainInputs(
+      snapshot->model->config(), views->train,
+      views->validation ? &*views->validation : nullptr, views->options);
+  if (!inputs.ok()) return;
+  // Small runs train for real (the hyperparameters' edge cases: schedules,
+  // momentum, tiny batches, divergence), as the server would.
+  const int64_t samples = inputs->train().size();
+  if (samples * views->options.epochs > kMaxTrainedSamples) return;
+  Model<float> model = *snapshot->model;
+  Train(&model, *inputs).IgnoreError();
 }
 
 void Predict(Server& server, const v1::PredictRequest& request) {
@@ -276,6 +286,13 @@ void FuzzOneRequest(fuzz::FuzzInput& input) {
 
 }  // namespace
 }  // namespace bnmlp
+
+// Protobuf logs every message it refuses (invalid UTF-8 in a string
+// field): millions of lines that slow the fuzzer and say nothing.
+extern "C" int LLVMFuzzerInitialize(int* /*argc*/, char*** /*argv*/) {
+  google::protobuf::SetLogHandler(nullptr);
+  return 0;
+}
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   bnmlp::fuzz::FuzzInput input(data, size);
