@@ -73,6 +73,13 @@ size_t PredictBatcher::active_versions() const {
   return queues_.size();
 }
 
+size_t PredictBatcher::waiting_calls() const {
+  WriterLock lock(&mu_);
+  size_t calls = 0;
+  for (const auto& [model, queue] : queues_) calls += queue->waiting.size();
+  return calls;
+}
+
 absl::Status PredictBatcher::Run(const InferenceModel<float>& model,
                                  const PredictInput<float>& input,
                                  MatrixMap<float> outputs,
@@ -190,7 +197,10 @@ absl::Status PredictBatcher::ComputeBatch(const InferenceModel<float>& model,
                                           PredictWorkspace<float>& workspace,
                                           const PredictOptions& chunking,
                                           absl::FunctionRef<bool()> stop) {
-  if (batch.size() > 1) return ComputeMerged(model, batch, workspace, chunking);
+  if (batch.size() > 1) {
+    merged_products_.fetch_add(1, std::memory_order_relaxed);
+    return ComputeMerged(model, batch, workspace, chunking);
+  }
   // Alone, a call runs as it would without batching, on its own buffers;
   // only the leader's own call stops when its caller should.
   Pending& only = *batch.front();

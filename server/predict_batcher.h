@@ -35,6 +35,7 @@
 #ifndef BNMLP_SERVER_PREDICT_BATCHER_H_
 #define BNMLP_SERVER_PREDICT_BATCHER_H_
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -121,6 +122,13 @@ class PredictBatcher {
 
   // Model versions with calls queued or computing right now (tests).
   size_t active_versions() const;
+  // Calls queued (not yet taken into a product) right now, over all
+  // versions (tests).
+  size_t waiting_calls() const;
+  // Products that merged two calls or more, since construction (tests).
+  int64_t merged_products() const {
+    return merged_products_.load(std::memory_order_relaxed);
+  }
 
  private:
   struct Pending;
@@ -139,12 +147,12 @@ class PredictBatcher {
                  std::vector<Pending*>& batch)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Computes one batch: alone (stoppable if it is `self`) or merged.
-  static absl::Status ComputeBatch(const InferenceModel<float>& model,
-                                   const Pending& self,
-                                   const std::vector<Pending*>& batch,
-                                   PredictWorkspace<float>& workspace,
-                                   const PredictOptions& chunking,
-                                   absl::FunctionRef<bool()> stop);
+  absl::Status ComputeBatch(const InferenceModel<float>& model,
+                            const Pending& self,
+                            const std::vector<Pending*>& batch,
+                            PredictWorkspace<float>& workspace,
+                            const PredictOptions& chunking,
+                            absl::FunctionRef<bool()> stop);
   // One product over every member's samples, outputs scattered back.
   static absl::Status ComputeMerged(const InferenceModel<float>& model,
                                     const std::vector<Pending*>& batch,
@@ -167,6 +175,7 @@ class PredictBatcher {
   absl::flat_hash_map<const InferenceModel<float>*,
                       std::unique_ptr<VersionQueue>>
       queues_ ABSL_GUARDED_BY(mu_);
+  std::atomic<int64_t> merged_products_{0};
 };
 
 }  // namespace bnmlp
