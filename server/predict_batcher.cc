@@ -5,23 +5,12 @@
 #include <condition_variable>
 #include <cstring>
 #include <deque>
+#include <mutex>
 #include <utility>
 #include <vector>
 
 namespace bnmlp {
 namespace {
-
-// std::condition_variable_any's view of an AnnotatedMutex the caller holds
-// (through a WriterLock): the wait releases and retakes it.
-class WaitableMutex {
- public:
-  explicit WaitableMutex(AnnotatedMutex& mu) : mu_(mu) {}
-  void lock() ABSL_NO_THREAD_SAFETY_ANALYSIS { mu_.Lock(); }
-  void unlock() ABSL_NO_THREAD_SAFETY_ANALYSIS { mu_.Unlock(); }
-
- private:
-  AnnotatedMutex& mu_;
-};
 
 absl::Status LeftQueue() {
   return absl::CancelledError(
@@ -31,19 +20,39 @@ absl::Status LeftQueue() {
 }  // namespace
 
 // One call, on its caller's stack for the whole of Run. `input` and
-// `outputs` are set before it is queued and read (outputs written) by the
-// leader that takes it; the rest is guarded by PredictBatcher::mu_.
+// `outputs` are set before it is queued; the leader that takes the call
+// writes `outputs` and `result`, then signals kDone.
+//
+// Two locks, so that waking a call never makes it queue for the batcher's
+// mutex: `state` is the queue's view (guarded by PredictBatcher::mu_), and
+// `signalled` is what the call has been told (guarded by signal_mu; a
+// waiting call sleeps on signal_cv). A call leaves Run only after it was
+// told kDone or kLeading, or after it took itself out of the queue under
+// mu_ while still kQueued; so whoever signals it finds it alive. Lock
+// order: mu_, then signal_mu.
 struct PredictBatcher::Pending {
-  enum class State { kQueued, kLeading, kTaken, kDone };
+  using State = CallState;
 
   Pending(const PredictInput<float>& input, MatrixMap<float> outputs)
       : input(input), outputs(outputs) {}
 
   const PredictInput<float> input;
-  MatrixMap<float> outputs;  // written by the leader that takes the call
-  std::condition_variable_any wake;  // state changed (or: more rows queued)
-  State state = State::kQueued;
-  absl::Status result;  // set with kDone
+  MatrixMap<float> outputs;
+  State state = State::kQueued;  // guarded by PredictBatcher::mu_
+  absl::Status result;           // written before kDone is signalled
+
+  std::mutex signal_mu;  // held to set or read the two fields below
+  std::condition_variable signal_cv;
+  State signalled = State::kQueued;  // kLeading or kDone once told
+  bool more_rows = false;            // a delaying leader's queue filled up
+
+  // Tells the call it is done or leads now. Notifies under signal_mu: the
+  // call cannot return (and destroy signal_cv) before.
+  void Signal(State to) {
+    std::lock_guard<std::mutex> lock(signal_mu);
+    signalled = to;
+    signal_cv.notify_one();
+  }
 };
 
 // The calls on one model version. Guarded by PredictBatcher::mu_.
@@ -91,6 +100,7 @@ absl::Status PredictBatcher::Run(const InferenceModel<float>& model,
   const auto stop = [&] { return should_stop() || Clock::now() >= deadline; };
   Pending self(input, outputs);
   VersionQueue* queue = nullptr;
+  bool leads = false;
   {
     WriterLock lock(&mu_);
     std::unique_ptr<VersionQueue>& slot = queues_[&model];
@@ -101,31 +111,57 @@ absl::Status PredictBatcher::Run(const InferenceModel<float>& model,
     queue->waiting_rows += input.samples();
     if (!queue->led) {
       queue->led = true;
-      self.state = Pending::State::kLeading;
+      self.state = CallState::kLeading;
+      leads = true;
     } else if (queue->delaying != nullptr &&
                queue->waiting_rows >= options_.max_rows) {
-      queue->delaying->wake.notify_one();
+      std::lock_guard<std::mutex> delaying_lock(queue->delaying->signal_mu);
+      queue->delaying->more_rows = true;
+      queue->delaying->signal_cv.notify_one();
     }
-    WaitableMutex waitable(mu_);
-    while (self.state == Pending::State::kQueued ||
-           self.state == Pending::State::kTaken) {
-      // Only a call still queued may leave; a taken one is being computed.
-      if (self.state == Pending::State::kQueued && stop()) {
-        queue->waiting.erase(
-            std::find(queue->waiting.begin(), queue->waiting.end(), &self));
-        queue->waiting_rows -= input.samples();
-        Leave(model, *queue);
+  }
+  if (!leads) {
+    switch (AwaitSignal(model, *queue, self, deadline, stop)) {
+      case CallState::kDone:
+        return self.result;  // the leader counted this call out
+      case CallState::kLeading:
+        break;
+      default:
         return LeftQueue();
-      }
-      self.wake.wait_until(
-          waitable, std::min(deadline, Clock::now() + kStopPollInterval));
-    }
-    if (self.state == Pending::State::kDone) {
-      Leave(model, *queue);
-      return self.result;
     }
   }
   return Lead(model, *queue, self, workspace, chunking, stop);
+}
+
+PredictBatcher::CallState PredictBatcher::AwaitSignal(
+    const InferenceModel<float>& model, VersionQueue& queue, Pending& self,
+    Clock::time_point deadline, absl::FunctionRef<bool()> stop) {
+  std::unique_lock<std::mutex> lock(self.signal_mu);
+  while (self.signalled == CallState::kQueued) {
+    if (stop()) {
+      lock.unlock();
+      {
+        WriterLock queue_lock(&mu_);
+        // Only a call still queued may leave; a taken one is being
+        // computed, a promoted one is about to be told to lead.
+        if (self.state == CallState::kQueued) {
+          queue.waiting.erase(
+              std::find(queue.waiting.begin(), queue.waiting.end(), &self));
+          queue.waiting_rows -= self.input.samples();
+          Leave(model, queue);
+          return CallState::kQueued;
+        }
+      }
+      lock.lock();
+      while (self.signalled == CallState::kQueued) {
+        self.signal_cv.wait(lock);
+      }
+      break;
+    }
+    self.signal_cv.wait_until(
+        lock, std::min(deadline, Clock::now() + kStopPollInterval));
+  }
+  return self.signalled;
 }
 
 absl::Status PredictBatcher::Lead(const InferenceModel<float>& model,
@@ -133,16 +169,18 @@ absl::Status PredictBatcher::Lead(const InferenceModel<float>& model,
                                   PredictWorkspace<float>& workspace,
                                   const PredictOptions& chunking,
                                   absl::FunctionRef<bool()> stop) {
-  {
-    WriterLock lock(&mu_);
-    assert(!queue.waiting.empty() && queue.waiting.front() == &self);
-    if (AwaitMoreRows(queue, self, stop)) {
+  if (AwaitMoreRows(queue, self, stop)) {
+    Pending* next = nullptr;
+    {
+      WriterLock lock(&mu_);
+      assert(!queue.waiting.empty() && queue.waiting.front() == &self);
       queue.waiting.pop_front();
       queue.waiting_rows -= self.input.samples();
-      HandOnLeadership(queue);
+      next = HandOnLeadership(queue);
       Leave(model, queue);
-      return LeftQueue();
     }
+    if (next != nullptr) next->Signal(CallState::kLeading);
+    return LeftQueue();
   }
   // Reused per thread: taking a batch allocates nothing once warm.
   thread_local std::vector<Pending*> batch;
@@ -154,26 +192,37 @@ absl::Status PredictBatcher::Lead(const InferenceModel<float>& model,
     }
     const absl::Status status =
         ComputeBatch(model, self, batch, workspace, chunking, stop);
-    WriterLock lock(&mu_);
+    bool again = false;
+    Pending* next = nullptr;
+    {
+      WriterLock lock(&mu_);
+      for (Pending* member : batch) {
+        if (member == &self) continue;
+        member->state = CallState::kDone;
+        --queue.users;  // it returns without the batcher's mutex
+      }
+      // Waking a sleeping call to lead costs a scheduling delay (measured
+      // ~0.5 ms on a busy 2-core machine, longer than a merged product),
+      // so the leader keeps computing what queued meanwhile, for a bounded
+      // number of rounds, holding back only its own response.
+      again = !queue.waiting.empty() && round < kMaxLeaderRounds && !stop();
+      if (!again) {
+        next = HandOnLeadership(queue);
+        Leave(model, queue);  // may erase `queue`: not used below
+      }
+    }
+    // Woken outside mu_, so that they do not queue for it.
     for (Pending* member : batch) {
       if (member == &self) {
         own_status = status;
         continue;
       }
       member->result = status;
-      member->state = Pending::State::kDone;
-      member->wake.notify_one();  // under mu_: it cannot leave before this
+      member->Signal(CallState::kDone);
     }
     batch.clear();
-    // Waking a sleeping call to lead costs a scheduling delay (measured
-    // ~0.6 ms on a busy 2-core machine, longer than a merged product), so
-    // the leader keeps computing what queued meanwhile, for a bounded
-    // number of rounds, holding back only its own response.
-    if (queue.waiting.empty() || round >= kMaxLeaderRounds || stop()) {
-      HandOnLeadership(queue);
-      Leave(model, queue);
-      return own_status;
-    }
+    if (next != nullptr) next->Signal(CallState::kLeading);
+    if (!again) return own_status;
   }
 }
 
@@ -186,7 +235,7 @@ void PredictBatcher::TakeBatch(VersionQueue& queue, Pending& self,
     queue.waiting.pop_front();
     queue.waiting_rows -= next->input.samples();
     rows += next->input.samples();
-    if (next != &self) next->state = Pending::State::kTaken;
+    if (next != &self) next->state = CallState::kTaken;
     batch.push_back(next);
   }
 }
@@ -251,18 +300,29 @@ bool PredictBatcher::AwaitMoreRows(VersionQueue& queue, Pending& self,
                                    absl::FunctionRef<bool()> stop) {
   if (options_.max_delay.count() <= 0) return false;
   const Clock::time_point until = Clock::now() + options_.max_delay;
-  WaitableMutex waitable(mu_);
-  queue.delaying = &self;
+  {
+    WriterLock lock(&mu_);
+    queue.delaying = &self;
+  }
   bool stopped = false;
-  while (queue.waiting_rows < options_.max_rows) {
+  for (;;) {
+    {
+      WriterLock lock(&mu_);
+      if (queue.waiting_rows >= options_.max_rows) break;
+    }
     if (stop()) {
       stopped = true;
       break;
     }
     const Clock::time_point now = Clock::now();
     if (now >= until) break;
-    self.wake.wait_until(waitable, std::min(until, now + kStopPollInterval));
+    std::unique_lock<std::mutex> lock(self.signal_mu);
+    if (!self.more_rows) {
+      self.signal_cv.wait_until(lock, std::min(until, now + kStopPollInterval));
+    }
+    self.more_rows = false;
   }
+  WriterLock lock(&mu_);
   queue.delaying = nullptr;
   return stopped;
 }
@@ -272,14 +332,14 @@ void PredictBatcher::Leave(const InferenceModel<float>& model,
   if (--queue.users == 0) queues_.erase(&model);
 }
 
-void PredictBatcher::HandOnLeadership(VersionQueue& queue) {
+PredictBatcher::Pending* PredictBatcher::HandOnLeadership(VersionQueue& queue) {
   if (queue.waiting.empty()) {
     queue.led = false;
-    return;
+    return nullptr;
   }
   Pending* next = queue.waiting.front();
-  next->state = Pending::State::kLeading;
-  next->wake.notify_one();
+  next->state = CallState::kLeading;
+  return next;
 }
 
 }  // namespace bnmlp

@@ -131,6 +131,8 @@ class PredictBatcher {
   }
 
  private:
+  // Where a call is: queued, leading, taken into a leader's product, done.
+  enum class CallState { kQueued, kLeading, kTaken, kDone };
   struct Pending;
   struct VersionQueue;
 
@@ -158,17 +160,23 @@ class PredictBatcher {
                                     const std::vector<Pending*>& batch,
                                     PredictWorkspace<float>& workspace,
                                     const PredictOptions& chunking);
+  // A queued call waits until it is told kDone or kLeading, or leaves the
+  // queue once `stop` (returns kQueued then, the call out of the queue).
+  CallState AwaitSignal(const InferenceModel<float>& model, VersionQueue& queue,
+                        Pending& self, Clock::time_point deadline,
+                        absl::FunctionRef<bool()> stop);
   // Waits (up to max_delay) until max_rows rows are queued or `stop`;
-  // true if it should stop.
+  // true if it should stop. Called without mu_.
   bool AwaitMoreRows(VersionQueue& queue, Pending& self,
-                     absl::FunctionRef<bool()> stop)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+                     absl::FunctionRef<bool()> stop);
   // A call leaves `queue` (done, or stopped while queued); the last one
   // erases it.
   void Leave(const InferenceModel<float>& model, VersionQueue& queue)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Makes the first waiting call the leader, or marks the queue idle.
-  void HandOnLeadership(VersionQueue& queue) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Marks the first waiting call the leader (returned, for the caller to
+  // signal once mu_ is released), or marks the queue idle (null).
+  Pending* HandOnLeadership(VersionQueue& queue)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const PredictBatcherOptions options_;
   mutable AnnotatedMutex mu_;  // held for queue bookkeeping only
