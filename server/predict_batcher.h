@@ -67,10 +67,11 @@ struct PredictBatcherOptions {
 };
 
 // Thread-safe: Run may be called concurrently from any number of threads,
-// on any number of models. One mutex guards all queues; it is held only to
-// queue, take or finish calls (never during a product or a copy), and
-// waits use std::condition_variable_any on it (std::condition_variable
-// needs a std::mutex; absl::CondVar is invisible to TSan).
+// on any number of models. One AnnotatedMutex (mu_) guards all queues; it
+// is held only to queue, take or finish calls (never during a product, a
+// copy or a wake-up). Each call sleeps on its own std::mutex and
+// std::condition_variable (visible to TSan, unlike absl::CondVar), taken
+// after mu_ when both are held, so a woken call never queues for mu_.
 class PredictBatcher {
  public:
   using Clock = std::chrono::system_clock;  // gRPC deadlines' clock
