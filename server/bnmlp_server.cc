@@ -129,19 +129,18 @@ absl::Status ValidateServerOptions(const ServerOptions& options) {
 
 BnmlpServer::BnmlpServer(const ServerOptions& options,
                          std::unique_ptr<ModelStore> store,
-                         std::shared_ptr<MemoryBudget> memory,
+                         MemoryAccounts memory,
                          std::shared_ptr<DatasetRegistry> datasets)
     : store_(std::move(store)),
       memory_(std::move(memory)),
       call_memory_(std::make_shared<CallMemoryHolds>()),
-      registry_(WithMemory(options.limits, memory_), store_.get(),
+      registry_(WithMemory(options.limits, memory_.models), store_.get(),
                 options.read_only),
       datasets_(std::move(datasets)),
       metrics_(options.metrics_address.empty()
                    ? nullptr
-                   : std::make_shared<ServerMetrics>([this] {
-                       return static_cast<int64_t>(registry_.List().size());
-                     })),
+                   : std::make_shared<ServerMetrics>(
+                         [this] { return ReadGauges(); })),
       service_(&registry_,
                ServiceOptions{absl::ToDoubleSeconds(options.progress_interval),
                               options.max_message_bytes,
@@ -149,8 +148,22 @@ BnmlpServer::BnmlpServer(const ServerOptions& options,
                               options.native_format != nullptr
                                   ? options.native_format
                                   : StoreNativeModelFormat(&registry_),
-                              metrics_, datasets_, memory_, call_memory_,
+                              metrics_, datasets_, memory_.training,
+                              memory_.serving, call_memory_,
                               options.batching}) {}
+
+ServerGauges BnmlpServer::ReadGauges() const {
+  ServerGauges gauges;
+  gauges.models = static_cast<int64_t>(registry_.List().size());
+  gauges.datasets = static_cast<int64_t>(datasets_->List().size());
+  gauges.memory_limit_bytes = memory_.process->limit();
+  gauges.memory_bytes_by_kind = {{"server", memory_.server->used()},
+                                 {"models", memory_.models->used()},
+                                 {"datasets", datasets_->budget().used()},
+                                 {"training", memory_.training->used()},
+                                 {"serving", memory_.serving->used()}};
+  return gauges;
+}
 
 int BnmlpServer::metrics_port() const {
   if (metrics_exposer_ == nullptr) return 0;
@@ -231,17 +244,17 @@ absl::StatusOr<std::unique_ptr<BnmlpServer>> BnmlpServer::Start(
     if (!opened.ok()) return opened.status();
     store = *std::move(opened);
   }
-  std::shared_ptr<MemoryBudget> memory = MemoryBudget::Create(
-      options.max_memory_bytes > 0 ? options.max_memory_bytes
-                                   : DefaultMaxMemoryBytes(),
-      "--max_memory_bytes");
+  MemoryAccounts memory = MemoryAccounts::Create(options.max_memory_bytes > 0
+                                                     ? options.max_memory_bytes
+                                                     : DefaultMaxMemoryBytes());
   // What the process holds whatever the requests (code, OpenBLAS's and
   // gRPC's buffers, threads, the allocator's slack) comes first.
-  absl::StatusOr<MemoryBudget::Reservation> baseline = memory->Reserve(
-      std::min(kServerBaselineBytes, memory->limit() / 4), "the server itself");
+  absl::StatusOr<MemoryBudget::Reservation> baseline = memory.server->Reserve(
+      std::min(kServerBaselineBytes, memory.process->limit() / 4),
+      "the server itself");
   if (!baseline.ok()) return baseline.status();
   absl::StatusOr<std::shared_ptr<DatasetRegistry>> datasets =
-      OpenDatasets(options, memory);
+      OpenDatasets(options, memory.process);
   if (!datasets.ok()) return datasets.status();
   std::unique_ptr<BnmlpServer> server(new BnmlpServer(
       options, std::move(store), std::move(memory), *std::move(datasets)));

@@ -106,7 +106,7 @@ class BnmlpServer {
   ModelStore* store() { return store_.get(); }
   DatasetRegistry& datasets() { return *datasets_; }
   // The process's budget (--max_memory_bytes).
-  const MemoryBudget& memory() const { return *memory_; }
+  const MemoryBudget& memory() const { return *memory_.process; }
 
   // Graceful shutdown: health turns NOT_SERVING, running trainings are
   // cancelled (each model keeps its last published version; the Train call
@@ -122,15 +122,16 @@ class BnmlpServer {
 
  private:
   BnmlpServer(const ServerOptions& options, std::unique_ptr<ModelStore> store,
-              std::shared_ptr<MemoryBudget> memory,
-              std::shared_ptr<DatasetRegistry> datasets);
+              MemoryAccounts memory, std::shared_ptr<DatasetRegistry> datasets);
+  // What a metrics scrape reads (bnmlp_models, bnmlp_memory_bytes, ...).
+  ServerGauges ReadGauges() const;
   // Read-only replicas: follows the store until Shutdown.
   void PollStore(absl::Duration interval);
   void StopPolling();
 
   // Declared before the registry, which writes through it: destroyed after.
   std::unique_ptr<ModelStore> store_;
-  const std::shared_ptr<MemoryBudget> memory_;
+  const MemoryAccounts memory_;
   // The server's own share of the budget (kServerBaselineBytes).
   MemoryBudget::Reservation baseline_;
   const std::shared_ptr<CallMemoryHolds> call_memory_;

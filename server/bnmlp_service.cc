@@ -50,6 +50,13 @@ int64_t ParametersResponseBytes(const ModelConfig& config) {
   return values * static_cast<int64_t>(sizeof(float));
 }
 
+std::shared_ptr<MemoryBudget> OrUnlimited(
+    std::shared_ptr<MemoryBudget> budget) {
+  if (budget != nullptr) return budget;
+  return MemoryBudget::Create(std::numeric_limits<int64_t>::max(),
+                              "--max_memory_bytes");
+}
+
 }  // namespace
 
 BnMlpServiceImpl::BnMlpServiceImpl(ModelRegistry* registry,
@@ -65,10 +72,8 @@ BnMlpServiceImpl::BnMlpServiceImpl(ModelRegistry* registry,
                     ? options.datasets
                     : std::make_shared<DatasetRegistry>(kDefaultMaxDatasetBytes,
                                                         nullptr)),
-      memory_(options.memory != nullptr
-                  ? options.memory
-                  : MemoryBudget::Create(std::numeric_limits<int64_t>::max(),
-                                         "--max_memory_bytes")) {
+      training_memory_(OrUnlimited(options.training_memory)),
+      serving_memory_(OrUnlimited(options.serving_memory)) {
   if (options_.metrics != nullptr) rpc_.AddObserver(options_.metrics);
 }
 
@@ -116,7 +121,7 @@ absl::Status BnMlpServiceImpl::DoTrain(
       std::min<int64_t>(inputs.options().batch_size, inputs.train().size());
   BNMLP_ASSIGN_OR_RETURN(
       MemoryBudget::Reservation memory,
-      memory_->Reserve(
+      training_memory_->Reserve(
           TrainingMemoryBytes(snapshot.model->config(), batch,
                               inputs.validation() != nullptr, sizeof(float)),
           absl::StrCat("Train of model '", request.name(), "' in batches of ",
@@ -247,7 +252,7 @@ absl::Status BnMlpServiceImpl::DoPredict(const grpc::ServerContext& context,
       (merged ? PredictBatcher::MergeBufferBytes(model, samples) : 0);
   BNMLP_ASSIGN_OR_RETURN(
       MemoryBudget::Reservation memory,
-      memory_->Reserve(
+      serving_memory_->Reserve(
           workspace_bytes + 2 * response_bytes,
           absl::StrCat("Predict of ", samples, " samples on model '",
                        request.name(),
@@ -373,10 +378,11 @@ absl::Status BnMlpServiceImpl::DoGetParameters(
   // rather than a queue of calls each holding a model's worth of memory.
   BNMLP_ASSIGN_OR_RETURN(
       MemoryBudget::Reservation memory,
-      memory_->Reserve(2 * ParametersResponseBytes(snapshot.model->config()),
-                       absl::StrCat("GetParameters of model '", request.name(),
-                                    "' (the response and its serialized "
-                                    "copy)")));
+      serving_memory_->Reserve(
+          2 * ParametersResponseBytes(snapshot.model->config()),
+          absl::StrCat("GetParameters of model '", request.name(),
+                       "' (the response and its serialized "
+                       "copy)")));
   response->set_name(request.name());
   response->set_version(snapshot.version);
   ParametersToProto(*snapshot.model, response);

@@ -54,10 +54,12 @@ struct ServiceOptions {
   // The uploaded datasets (UploadDataset, Train's `dataset`). Null: the
   // service keeps its own, in memory, limited to kDefaultMaxDatasetBytes.
   std::shared_ptr<DatasetRegistry> datasets;
-  // The process's memory budget (--max_memory_bytes) that Predict, Train and
-  // GetParameters reserve their workspaces and responses from. Null: no
-  // limit.
-  std::shared_ptr<MemoryBudget> memory;
+  // Accounts of the process's memory budget (--max_memory_bytes;
+  // MemoryAccounts): Train reserves its workspaces from `training_memory`,
+  // Predict and GetParameters their workspaces and responses from
+  // `serving_memory`. Null: no limit.
+  std::shared_ptr<MemoryBudget> training_memory;
+  std::shared_ptr<MemoryBudget> serving_memory;
   // Where Predict and GetParameters leave their responses' reservations
   // until gRPC has sent them; needs CallMemoryInterceptorFactory on those
   // methods. Null: the reservations end with the handler.
@@ -210,7 +212,8 @@ class BnMlpServiceImpl final : public v1::BnMlpService::Service {
   const std::shared_ptr<NativeModelFormat> native_format_;
   std::atomic<bool> stopping_{false};
   const std::shared_ptr<DatasetRegistry> datasets_;
-  const std::shared_ptr<MemoryBudget> memory_;
+  const std::shared_ptr<MemoryBudget> training_memory_;
+  const std::shared_ptr<MemoryBudget> serving_memory_;
 };
 
 }  // namespace bnmlp

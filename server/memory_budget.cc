@@ -1,6 +1,7 @@
 #include "server/memory_budget.h"
 
 #include <algorithm>
+#include <limits>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -50,6 +51,13 @@ std::shared_ptr<MemoryBudget> MemoryBudget::Create(
       new MemoryBudget(limit, std::move(flag), std::move(parent)));
 }
 
+std::shared_ptr<MemoryBudget> MemoryBudget::CreateAccount(
+    std::shared_ptr<MemoryBudget> parent) {
+  std::string flag = parent->flag_;
+  return Create(std::numeric_limits<int64_t>::max(), std::move(flag),
+                std::move(parent));
+}
+
 absl::StatusOr<MemoryBudget::Reservation> MemoryBudget::Reserve(
     int64_t bytes, absl::string_view what) {
   BNMLP_RETURN_IF_ERROR(Take(bytes, what));
@@ -94,6 +102,16 @@ void MemoryBudget::Give(int64_t bytes) {
     used_ -= bytes;
   }
   if (parent_ != nullptr) parent_->Give(bytes);
+}
+
+MemoryAccounts MemoryAccounts::Create(int64_t limit) {
+  MemoryAccounts accounts;
+  accounts.process = MemoryBudget::Create(limit, "--max_memory_bytes");
+  accounts.server = MemoryBudget::CreateAccount(accounts.process);
+  accounts.models = MemoryBudget::CreateAccount(accounts.process);
+  accounts.training = MemoryBudget::CreateAccount(accounts.process);
+  accounts.serving = MemoryBudget::CreateAccount(accounts.process);
+  return accounts;
 }
 
 }  // namespace bnmlp

@@ -54,6 +54,11 @@ class MemoryBudget : public std::enable_shared_from_this<MemoryBudget> {
   static std::shared_ptr<MemoryBudget> Create(
       int64_t limit, std::string flag,
       std::shared_ptr<MemoryBudget> parent = nullptr);
+  // An account of `parent`: a sub-budget with no limit of its own, so one
+  // kind of use can be counted apart. Its reservations are refused only when
+  // the parent has no room, with the parent's figures and flag.
+  static std::shared_ptr<MemoryBudget> CreateAccount(
+      std::shared_ptr<MemoryBudget> parent);
 
   // `bytes` (>= 0) for `what` (e.g. "dataset 'fmnist'"), or
   // RESOURCE_EXHAUSTED with the figures: what it needs, what is in use,
@@ -78,6 +83,21 @@ class MemoryBudget : public std::enable_shared_from_this<MemoryBudget> {
   // Held only to read or update used_.
   mutable AnnotatedMutex mu_;
   int64_t used_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+// The process's budget (--max_memory_bytes) and its accounts by what holds
+// the memory, reported as bnmlp_memory_bytes{kind}. (Datasets have their own
+// sub-budget, --max_dataset_bytes: DatasetRegistry.)
+struct MemoryAccounts {
+  // A process budget of `limit` bytes and an account of it per kind.
+  static MemoryAccounts Create(int64_t limit);
+
+  std::shared_ptr<MemoryBudget> process;
+  std::shared_ptr<MemoryBudget> server;    // the process's own baseline
+  std::shared_ptr<MemoryBudget> models;    // registered models and versions
+  std::shared_ptr<MemoryBudget> training;  // Train runs' workspaces
+  // Predict's and GetParameters' workspaces and responses.
+  std::shared_ptr<MemoryBudget> serving;
 };
 
 }  // namespace bnmlp

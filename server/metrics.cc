@@ -24,25 +24,49 @@ prometheus::Histogram::BucketBoundaries LatencyBuckets() {
   return buckets;
 }
 
-// bnmlp_models, read at scrape time so it can never drift from the
-// registry.
-class ModelsCollector : public prometheus::Collectable {
+prometheus::MetricFamily GaugeFamily(std::string name, std::string help) {
+  prometheus::MetricFamily family;
+  family.name = std::move(name);
+  family.help = std::move(help);
+  family.type = prometheus::MetricType::Gauge;
+  return family;
+}
+
+prometheus::ClientMetric GaugeValue(
+    int64_t value, std::vector<prometheus::ClientMetric::Label> labels = {}) {
+  prometheus::ClientMetric metric;
+  metric.label = std::move(labels);
+  metric.gauge.value = static_cast<double>(value);
+  return metric;
+}
+
+// The gauges of ServerGauges, read at scrape time.
+class GaugesCollector : public prometheus::Collectable {
  public:
-  explicit ModelsCollector(std::function<int64_t()> count)
-      : count_(std::move(count)) {}
+  explicit GaugesCollector(std::function<ServerGauges()> read)
+      : read_(std::move(read)) {}
   std::vector<prometheus::MetricFamily> Collect() const override {
-    prometheus::MetricFamily family;
-    family.name = "bnmlp_models";
-    family.help = "Models the server holds";
-    family.type = prometheus::MetricType::Gauge;
-    prometheus::ClientMetric metric;
-    metric.gauge.value = static_cast<double>(count_());
-    family.metric.push_back(std::move(metric));
-    return {std::move(family)};
+    const ServerGauges gauges = read_();
+    std::vector<prometheus::MetricFamily> families;
+    families.push_back(GaugeFamily("bnmlp_models", "Models the server holds"));
+    families.back().metric.push_back(GaugeValue(gauges.models));
+    families.push_back(
+        GaugeFamily("bnmlp_datasets", "Uploaded datasets the server holds"));
+    families.back().metric.push_back(GaugeValue(gauges.datasets));
+    families.push_back(GaugeFamily(
+        "bnmlp_memory_bytes",
+        "Bytes reserved from the memory budget, by what holds them"));
+    for (const auto& [kind, bytes] : gauges.memory_bytes_by_kind) {
+      families.back().metric.push_back(GaugeValue(bytes, {{"kind", kind}}));
+    }
+    families.push_back(GaugeFamily("bnmlp_memory_limit_bytes",
+                                   "The memory budget (--max_memory_bytes)"));
+    families.back().metric.push_back(GaugeValue(gauges.memory_limit_bytes));
+    return families;
   }
 
  private:
-  const std::function<int64_t()> count_;
+  const std::function<ServerGauges()> read_;
 };
 
 }  // namespace
@@ -56,11 +80,11 @@ struct ServerMetrics::ModelSeries {
   absl::flat_hash_map<std::string, prometheus::Counter*> trainings;
 };
 
-ServerMetrics::ServerMetrics(std::function<int64_t()> count_models)
+ServerMetrics::ServerMetrics(std::function<ServerGauges()> read_gauges)
     : latency_buckets_(LatencyBuckets()),
       registry_(std::make_shared<prometheus::Registry>()),
-      models_collector_(
-          std::make_shared<ModelsCollector>(std::move(count_models))),
+      gauges_collector_(
+          std::make_shared<GaugesCollector>(std::move(read_gauges))),
       requests_(prometheus::BuildCounter()
                     .Name("bnmlp_rpc_requests_total")
                     .Help("Finished BnMlpService calls by method and status "
@@ -175,7 +199,7 @@ void ServerMetrics::ForgetModel(absl::string_view model) {
 
 std::string ServerMetrics::Scrape() const {
   std::vector<prometheus::MetricFamily> families = registry_->Collect();
-  for (prometheus::MetricFamily& family : models_collector_->Collect()) {
+  for (prometheus::MetricFamily& family : gauges_collector_->Collect()) {
     families.push_back(std::move(family));
   }
   return prometheus::TextSerializer().Serialize(families);
@@ -192,7 +216,7 @@ absl::StatusOr<std::unique_ptr<prometheus::Exposer>> ServeMetrics(
                      ": ", error.what()));
   }
   exposer->RegisterCollectable(metrics.registry_);
-  exposer->RegisterCollectable(metrics.models_collector_);
+  exposer->RegisterCollectable(metrics.gauges_collector_);
   return exposer;
 }
 

@@ -8,6 +8,9 @@
 //   bnmlp_training_validation_accuracy{model}     when validating
 //   bnmlp_trainings_total{model, outcome}          finished Train runs
 //   bnmlp_models                                  models held now
+//   bnmlp_datasets                                uploaded datasets held now
+//   bnmlp_memory_bytes{kind}                      reserved from the budget
+//   bnmlp_memory_limit_bytes                      --max_memory_bytes
 //   bnmlp_build_info{version, git}                1
 // Series labelled by model are removed when the model is deleted, so a
 // server that sees many short-lived models does not grow without bound.
@@ -18,6 +21,8 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
@@ -41,12 +46,22 @@ struct TrainingFigures {
   double validation_accuracy = 0;
 };
 
+// What a scrape reads from the server at that moment, so these gauges can
+// never drift from the registries and the memory budget.
+struct ServerGauges {
+  int64_t models = 0;
+  int64_t datasets = 0;
+  int64_t memory_limit_bytes = 0;
+  // (kind, bytes reserved now): server, models, datasets, training, serving.
+  std::vector<std::pair<std::string, int64_t>> memory_bytes_by_kind;
+};
+
 // Thread-safe: every method may be called from any call's thread. Holds
 // its own mutex only to find or create a model's series (a hash lookup).
 class ServerMetrics : public RpcObserver {
  public:
-  // `count_models` is called at each scrape for bnmlp_models.
-  explicit ServerMetrics(std::function<int64_t()> count_models);
+  // `read_gauges` is called at each scrape, from the scraping thread.
+  explicit ServerMetrics(std::function<ServerGauges()> read_gauges);
   ~ServerMetrics() override;
 
   void OnFinished(const RpcOutcome& outcome) override;
@@ -70,7 +85,7 @@ class ServerMetrics : public RpcObserver {
 
   const prometheus::Histogram::BucketBoundaries latency_buckets_;
   const std::shared_ptr<prometheus::Registry> registry_;
-  const std::shared_ptr<prometheus::Collectable> models_collector_;
+  const std::shared_ptr<prometheus::Collectable> gauges_collector_;
   prometheus::Family<prometheus::Counter>& requests_;
   prometheus::Family<prometheus::Histogram>& durations_;
   prometheus::Family<prometheus::Counter>& predict_rows_;

@@ -78,5 +78,30 @@ TEST(MemoryBudgetTest, ASubBudgetTakesFromItsParentToo) {
   EXPECT_EQ(process->used(), 70);
 }
 
+TEST(MemoryAccountsTest, EachKindCountsApartAndTheProcessBudgetDecides) {
+  MemoryAccounts accounts = MemoryAccounts::Create(100);
+  absl::StatusOr<MemoryBudget::Reservation> model =
+      accounts.models->Reserve(60, "model 'm'");
+  ASSERT_TRUE(model.ok());
+  absl::StatusOr<MemoryBudget::Reservation> predict =
+      accounts.serving->Reserve(30, "Predict");
+  ASSERT_TRUE(predict.ok());
+  EXPECT_EQ(accounts.models->used(), 60);
+  EXPECT_EQ(accounts.serving->used(), 30);
+  EXPECT_EQ(accounts.training->used(), 0);
+  EXPECT_EQ(accounts.process->used(), 90);
+  // Refused with the process's figures, whichever account asks.
+  const absl::StatusOr<MemoryBudget::Reservation> train =
+      accounts.training->Reserve(11, "Train of model 'm'");
+  EXPECT_EQ(train.status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_THAT(train.status().message(),
+              HasSubstr("Train of model 'm' needs 11 more bytes; 90 of the "
+                        "100 bytes allowed are in use (--max_memory_bytes)"));
+  EXPECT_EQ(accounts.training->used(), 0);
+  *predict = MemoryBudget::Reservation();
+  EXPECT_EQ(accounts.serving->used(), 0);
+  EXPECT_EQ(accounts.process->used(), 60);
+}
+
 }  // namespace
 }  // namespace bnmlp

@@ -53,7 +53,14 @@ std::string HttpGetForTest(const std::string& host, int port,
 }
 
 TEST(ServerMetricsTest, CountsCallsByMethodAndCodeWithLatency) {
-  ServerMetrics metrics([] { return int64_t{3}; });
+  ServerMetrics metrics([] {
+    ServerGauges gauges;
+    gauges.models = 3;
+    gauges.datasets = 2;
+    gauges.memory_limit_bytes = 1000;
+    gauges.memory_bytes_by_kind = {{"models", 600}, {"serving", 25}};
+    return gauges;
+  });
   const absl::Status ok;
   const absl::Status not_found = absl::NotFoundError("no model");
   metrics.OnFinished(
@@ -71,13 +78,17 @@ TEST(ServerMetricsTest, CountsCallsByMethodAndCodeWithLatency) {
   EXPECT_THAT(text, HasSubstr("bnmlp_rpc_duration_seconds_sum{method="
                               "\"Predict\"} 2.00008"));
   EXPECT_THAT(text, HasSubstr("bnmlp_models 3"));
+  EXPECT_THAT(text, HasSubstr("bnmlp_datasets 2"));
+  EXPECT_THAT(text, HasSubstr("bnmlp_memory_bytes{kind=\"models\"} 600"));
+  EXPECT_THAT(text, HasSubstr("bnmlp_memory_bytes{kind=\"serving\"} 25"));
+  EXPECT_THAT(text, HasSubstr("bnmlp_memory_limit_bytes 1000"));
   EXPECT_THAT(text, HasSubstr(absl::StrCat("bnmlp_build_info{git=\"",
                                            GitCommit(), "\",version=\"",
                                            ProjectVersion(), "\"} 1")));
 }
 
 TEST(ServerMetricsTest, ModelSeriesAreDroppedWhenTheModelIs) {
-  ServerMetrics metrics([] { return int64_t{0}; });
+  ServerMetrics metrics([] { return ServerGauges(); });
   metrics.AddPredictRows("fmnist", 256);
   metrics.AddPredictRows("fmnist", 1);
   metrics.SetEpochFigures("fmnist", {12345.5, 0.25, true, 0.875});
@@ -108,6 +119,7 @@ TEST(ServerMetricsTest, TheServerCountsItsCallsAndServesThem) {
   ServerOptions options;
   options.listen_address = "127.0.0.1:0";
   options.metrics_address = "127.0.0.1:0";
+  options.max_memory_bytes = int64_t{1} << 30;
   absl::StatusOr<std::unique_ptr<BnmlpServer>> server =
       BnmlpServer::Start(options);
   ASSERT_TRUE(server.ok()) << server.status();
@@ -138,6 +150,24 @@ TEST(ServerMetricsTest, TheServerCountsItsCallsAndServesThem) {
                                 "method=\"Predict\"} 1"));
   EXPECT_THAT(scrape, HasSubstr("bnmlp_predict_rows_total{model=\"m\"} 4"));
   EXPECT_THAT(scrape, HasSubstr("bnmlp_models 1"));
+  // The budget's accounts: the model holds what the registry reserved for
+  // it, and the Predict's reservation ended with the call.
+  ModelConfig config;
+  config.layer_sizes = {2, 3};
+  EXPECT_THAT(scrape,
+              HasSubstr(absl::StrCat("bnmlp_memory_bytes{kind=\"models\"} ",
+                                     ModelMemoryBytes(config))));
+  EXPECT_THAT(scrape, HasSubstr("bnmlp_memory_bytes{kind=\"serving\"} 0"));
+  EXPECT_THAT(scrape, HasSubstr("bnmlp_memory_bytes{kind=\"datasets\"} 0"));
+  // The rest of the process's budget is the server's own baseline.
+  const int64_t baseline =
+      (*server)->memory().used() - ModelMemoryBytes(config);
+  EXPECT_GT(baseline, 0);
+  EXPECT_THAT(scrape, HasSubstr(absl::StrCat(
+                          "bnmlp_memory_bytes{kind=\"server\"} ", baseline)));
+  EXPECT_THAT(scrape, HasSubstr(absl::StrCat("bnmlp_memory_limit_bytes ",
+                                             int64_t{1} << 30)));
+  EXPECT_THAT(scrape, HasSubstr("bnmlp_datasets 0"));
 }
 
 TEST(ServerMetricsTest, AnAddressThatCannotBeBoundFailsTheStart) {

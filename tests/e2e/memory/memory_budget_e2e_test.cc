@@ -5,15 +5,12 @@
 // 16M-parameter model added 3 GB. Here each call either fits or gets
 // RESOURCE_EXHAUSTED with the figures, every model stays intact, and the
 // server's peak RSS stays under the budget.
-#include <fstream>
 #include <memory>
 #include <string>
 #include <thread>
 #include <vector>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/strip.h"
 #include "bnmlp/v1/bnmlp.grpc.pb.h"
 #include "gmock/gmock.h"
 #include "grpcpp/client_context.h"
@@ -29,50 +26,6 @@ namespace {
 using ::testing::HasSubstr;
 
 constexpr int64_t kBudget = 1500000000;
-
-#if defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define BNMLP_ASAN 1
-#endif
-#if __has_feature(thread_sanitizer)
-#define BNMLP_TSAN 1
-#endif
-#endif
-#if defined(__SANITIZE_ADDRESS__)
-#define BNMLP_ASAN 1
-#endif
-#if defined(__SANITIZE_THREAD__)
-#define BNMLP_TSAN 1
-#endif
-
-// What the server's peak RSS is held to. A sanitized server (the asan and
-// tsan presets build this test and the server alike) holds shadow memory
-// besides: an eighth of what it maps under ASan (plus a quarantine of freed
-// blocks and redzones), four times under TSan. The bounds there still catch
-// what the Predict alone once took (8 GB).
-#if defined(BNMLP_TSAN)
-constexpr int64_t kPeakRssBound = kBudget * 5;
-#elif defined(BNMLP_ASAN)
-constexpr int64_t kPeakRssBound = kBudget / 2 * 3;
-#else
-constexpr int64_t kPeakRssBound = kBudget;
-#endif
-
-// The process's peak resident set (VmHWM), or with `field` "VmRSS:" the
-// current one, in bytes; -1 if unreadable.
-int64_t PeakRssBytes(pid_t pid, absl::string_view field = "VmHWM:") {
-  std::ifstream status(absl::StrCat("/proc/", pid, "/status"));
-  std::string line;
-  while (std::getline(status, line)) {
-    absl::string_view rest = line;
-    if (!absl::ConsumePrefix(&rest, field)) continue;
-    rest = absl::StripAsciiWhitespace(rest);
-    absl::ConsumeSuffix(&rest, " kB");
-    int64_t kib = 0;
-    if (absl::SimpleAtoi(rest, &kib)) return kib * 1024;
-  }
-  return -1;
-}
 
 // A refusal of the budget says so with the figures and the flag.
 void ExpectBudgetRefusal(const grpc::Status& status) {
@@ -158,20 +111,19 @@ TEST_F(MemoryBudgetE2eTest, EveryCallFitsOrIsRefusedAndRssStaysUnder) {
   ASSERT_TRUE(status.ok()) << status.error_message();
   EXPECT_EQ(predicted.outputs().values_size(), 640 * 2);
   EXPECT_EQ(predicted.classes_size(), 640);
-  std::cerr << "peak RSS after Predict: " << PeakRssBytes(server_->pid())
-            << "\n";
+  std::cerr << "peak RSS after Predict: " << server_->PeakRssBytes() << "\n";
 
   // Batches of 32 would need about 2 GB of activations: refused up front.
   ExpectBudgetRefusal(Train("wide", 64, 32));
   // Batches of 8 fit, and train.
   status = Train("wide", 64, 8);
   ASSERT_TRUE(status.ok()) << status.error_message();
-  std::cerr << "peak RSS after Train: " << PeakRssBytes(server_->pid()) << "\n";
+  std::cerr << "peak RSS after Train: " << server_->PeakRssBytes() << "\n";
 
   // 24 concurrent GetParameters of a 16M-parameter model (64 MB each).
   CreateModel("big", {4000, 4000, 4});
-  std::cerr << "peak RSS after CreateModel: " << PeakRssBytes(server_->pid())
-            << ", RSS now " << PeakRssBytes(server_->pid(), "VmRSS:") << "\n";
+  std::cerr << "peak RSS after CreateModel: " << server_->PeakRssBytes()
+            << ", RSS now " << server_->RssBytes() << "\n";
   constexpr int kCalls = 24;
   std::vector<grpc::Status> statuses(kCalls);
   std::vector<int64_t> weights(kCalls, 0);
@@ -218,12 +170,12 @@ TEST_F(MemoryBudgetE2eTest, EveryCallFitsOrIsRefusedAndRssStaysUnder) {
   EXPECT_TRUE(status.ok()) << status.error_message();
   EXPECT_EQ(big_predicted.outputs().values_size(), 4);
 
-  const int64_t peak = PeakRssBytes(server_->pid());
+  const int64_t peak = server_->PeakRssBytes();
   std::cerr << "server peak RSS (VmHWM): " << peak << " bytes; budget "
             << kBudget << "; GetParameters served " << served << " of "
             << kCalls << "\n";
   ASSERT_GT(peak, 0);
-  EXPECT_LT(peak, kPeakRssBound) << server_->Log();
+  EXPECT_LT(peak, PeakRssBoundForBudget(kBudget)) << server_->Log();
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -69,10 +70,14 @@ class StalledTrainTest : public ::testing::Test {
         server_->address(), grpc::InsecureChannelCredentials()));
   }
 
-  void CreateModel(const std::string& name) {
+  // EndlessTraining's 16 features in, 4 classes out.
+  void CreateModel(const std::string& name,
+                   const std::vector<int>& hidden = {32}) {
     v1::CreateModelRequest request;
     request.set_name(name);
-    for (int size : {16, 32, 4}) request.add_layer_sizes(size);
+    request.add_layer_sizes(16);
+    for (int size : hidden) request.add_layer_sizes(size);
+    request.add_layer_sizes(4);
     v1::ModelInfo info;
     grpc::ClientContext context;
     const grpc::Status status = stub_->CreateModel(&context, request, &info);
@@ -113,10 +118,15 @@ class StalledTrainTest : public ::testing::Test {
 TEST_F(StalledTrainTest, DeleteModelEndsTheCallAndFreesTheSlotEveryTime) {
   // One model at a time: a handler left behind would keep its slot busy
   // (the finding: eight such cycles held 3.1 GB with zero models listed).
-  StartServer({"--max_models=1"});
-  for (int cycle = 0; cycle < 4; ++cycle) {
+  // Each model has 2.2M parameters, so a handler left behind would also
+  // keep its model and its run's memory reserved, and eight of them would
+  // not fit the budget.
+  constexpr int64_t kBudget = 1000000000;
+  StartServer({"--max_models=1", absl::StrCat("--max_memory_bytes=", kBudget)});
+  constexpr int kCycles = 8;
+  for (int cycle = 0; cycle < kCycles; ++cycle) {
     SCOPED_TRACE(absl::StrCat("cycle ", cycle));
-    ASSERT_NO_FATAL_FAILURE(CreateModel("stalled"));
+    ASSERT_NO_FATAL_FAILURE(CreateModel("stalled", {4096, 512}));
     std::unique_ptr<RawHttp2Call> call = StartStalledTrain("stalled");
     ASSERT_NE(call, nullptr);
 
@@ -139,12 +149,19 @@ TEST_F(StalledTrainTest, DeleteModelEndsTheCallAndFreesTheSlotEveryTime) {
   // Every handler returned and logged its end (the line follows the end of
   // the call by a moment).
   const absl::Time give_up = absl::Now() + kPatience;
-  while (CountOf(server_->Log(), "rpc=Train ") < 4 && absl::Now() < give_up) {
+  while (CountOf(server_->Log(), "rpc=Train ") < kCycles &&
+         absl::Now() < give_up) {
     absl::SleepFor(absl::Milliseconds(20));
   }
   const std::string log = server_->Log();
-  EXPECT_EQ(CountOf(log, "rpc=Train "), 4) << log;
+  EXPECT_EQ(CountOf(log, "rpc=Train "), kCycles) << log;
   EXPECT_THAT(log, HasSubstr("event=train_client_stalled"));
+  const int64_t peak = server_->PeakRssBytes();
+  std::cout << "server peak RSS after " << kCycles << " cycles: " << peak
+            << " bytes (now " << server_->RssBytes() << "); budget " << kBudget
+            << "\n";
+  ASSERT_GT(peak, 0);
+  EXPECT_LT(peak, PeakRssBoundForBudget(kBudget));
 }
 
 TEST_F(StalledTrainTest, TheClientsCancellationEndsTheTraining) {

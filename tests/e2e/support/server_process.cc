@@ -176,4 +176,57 @@ absl::StatusOr<int> ServerProcess::Stop(int signal, absl::Duration timeout) {
 
 std::string ServerProcess::Log() const { return ReadWholeFile(log_file_); }
 
+namespace {
+
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define BNMLP_ASAN 1
+#endif
+#if __has_feature(thread_sanitizer)
+#define BNMLP_TSAN 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__)
+#define BNMLP_ASAN 1
+#endif
+#if defined(__SANITIZE_THREAD__)
+#define BNMLP_TSAN 1
+#endif
+
+// `field` ("VmHWM:", "VmRSS:") of /proc/<pid>/status in bytes; -1 if
+// unreadable.
+int64_t ProcStatusBytes(pid_t pid, absl::string_view field) {
+  std::ifstream status(absl::StrCat("/proc/", pid, "/status"));
+  std::string line;
+  while (std::getline(status, line)) {
+    absl::string_view rest = line;
+    if (!absl::ConsumePrefix(&rest, field)) continue;
+    rest = absl::StripAsciiWhitespace(rest);
+    absl::ConsumeSuffix(&rest, " kB");
+    int64_t kib = 0;
+    if (absl::SimpleAtoi(rest, &kib)) return kib * 1024;
+  }
+  return -1;
+}
+
+}  // namespace
+
+int64_t ServerProcess::PeakRssBytes() const {
+  return ProcStatusBytes(pid_, "VmHWM:");
+}
+
+int64_t ServerProcess::RssBytes() const {
+  return ProcStatusBytes(pid_, "VmRSS:");
+}
+
+int64_t PeakRssBoundForBudget(int64_t budget) {
+#if defined(BNMLP_TSAN)
+  return budget * 5;
+#elif defined(BNMLP_ASAN)
+  return budget / 2 * 3;
+#else
+  return budget;
+#endif
+}
+
 }  // namespace bnmlp::testing

@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <sys/types.h>
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -58,6 +59,11 @@ class ServerProcess {
   // The server's stdout and stderr so far.
   std::string Log() const;
 
+  // The server's peak resident set (VmHWM) and its current one (VmRSS), in
+  // bytes; -1 if unreadable.
+  int64_t PeakRssBytes() const;
+  int64_t RssBytes() const;
+
  private:
   ServerProcess(std::string temp_dir, pid_t pid);
   absl::Status WaitUntilServing(absl::Time deadline);
@@ -71,6 +77,13 @@ class ServerProcess {
   std::string address_;
   std::shared_ptr<grpc::ChannelCredentials> health_credentials_;
 };
+
+// What the peak RSS of a server started with --max_memory_bytes=`budget` is
+// held to: the budget itself, or more when the tests (and the server with
+// them) are built with a sanitizer, whose shadow memory is not in the
+// budget: an eighth of what it maps under ASan (plus a quarantine of freed
+// blocks and redzones), four times under TSan.
+int64_t PeakRssBoundForBudget(int64_t budget);
 
 }  // namespace bnmlp::testing
 
