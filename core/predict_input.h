@@ -5,8 +5,10 @@
 
 #include <cassert>
 #include <cstdint>
+#include <cstring>
 
 #include "absl/status/statusor.h"
+#include "absl/types/span.h"
 #include "core/dataset.h"
 #include "core/matrix.h"
 
@@ -41,6 +43,31 @@ class PredictInput {
     const ConstMatrixMap<T>& x = data.data().x;
     return PredictInput(
         ConstMatrixMap<T>(x.data() + begin * x.rows(), x.rows(), size));
+  }
+
+  // The samples of every part, in order, copied into `storage` (grown if
+  // smaller than their total; the result views it, so it must outlive the
+  // result and stay unmodified). Validated already: each part is. Requires
+  // at least one part, all with the same number of features. For merging
+  // concurrent Predicts into one product (server/predict_batcher.h).
+  static PredictInput Concatenate(absl::Span<const PredictInput> parts,
+                                  Vector<T>& storage) {
+    assert(!parts.empty());
+    const Eigen::Index features = parts.front().x().rows();
+    Eigen::Index samples = 0;
+    for (const PredictInput& part : parts) {
+      assert(part.x().rows() == features);
+      samples += part.samples();
+    }
+    if (storage.size() < features * samples) storage.resize(features * samples);
+    T* next = storage.data();
+    for (const PredictInput& part : parts) {
+      // Column-major (features x n): each part is one contiguous block.
+      const size_t values = static_cast<size_t>(part.x().size());
+      std::memcpy(next, part.x().data(), values * sizeof(T));
+      next += values;
+    }
+    return PredictInput(ConstMatrixMap<T>(storage.data(), features, samples));
   }
 
   ConstMatrixMap<T> x() const { return x_; }

@@ -79,6 +79,12 @@ absl::Status ValidateServerOptions(const ServerOptions& options) {
            CheckRange("worker_threads", options.worker_threads, 1, 1024),
            CheckRange("max_concurrent_predicts",
                       options.max_concurrent_predicts, 1, 1024),
+           // Beyond one chunk of Predict's, a merge gains nothing.
+           CheckRange("batch_max_rows", options.batching.max_rows, 0,
+                      kDefaultMaxChunkRows),
+           CheckRange("batch_max_delay_us",
+                      static_cast<int64_t>(options.batching.max_delay.count()),
+                      0, 1000000),
            CheckRange("max_models", options.limits.max_models, 1, 1000000),
            CheckRange("max_dataset_bytes", options.max_dataset_bytes, 0,
                       std::numeric_limits<int64_t>::max()),
@@ -143,7 +149,8 @@ BnmlpServer::BnmlpServer(const ServerOptions& options,
                                   ? options.native_format
                                   : StoreNativeModelFormat(&registry_),
                               metrics_, datasets_, memory_.training,
-                              memory_.serving, call_memory_}) {}
+                              memory_.serving, call_memory_,
+                              options.batching}) {}
 
 ServerGauges BnmlpServer::ReadGauges() const {
   ServerGauges gauges;

@@ -20,6 +20,7 @@
 #include "server/dataset_registry.h"
 #include "server/memory_budget.h"
 #include "server/model_registry.h"
+#include "server/predict_batcher.h"
 #include "server/store/model_store.h"
 
 namespace bnmlp {
@@ -37,6 +38,9 @@ struct ServerOptions {
   // How many large Predict computations run at once; the rest queue
   // (ServiceOptions::max_concurrent_predicts).
   int max_concurrent_predicts = 1;
+  // Dynamic batching of small Predicts (ServiceOptions::batching):
+  // max_rows 0 to kDefaultMaxChunkRows, max_delay 0 to 1 s.
+  PredictBatcherOptions batching;
   RegistryLimits limits;
   // The model store: the directory where models (and datasets) are kept on
   // disk and reloaded from at startup. Empty: memory only.

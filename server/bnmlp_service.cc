@@ -64,6 +64,7 @@ BnMlpServiceImpl::BnMlpServiceImpl(ModelRegistry* registry,
     : registry_(registry),
       options_(options),
       predict_slots_(options.max_concurrent_predicts),
+      predict_batcher_(options.batching),
       native_format_(options.native_format != nullptr
                          ? options.native_format
                          : UnimplementedNativeModelFormat()),
@@ -242,8 +243,13 @@ absl::Status BnMlpServiceImpl::DoPredict(const grpc::ServerContext& context,
   const int64_t response_bytes =
       samples * (model.output_size() * static_cast<int64_t>(sizeof(float)) +
                  (classification ? static_cast<int64_t>(sizeof(int32_t)) : 0));
+  // A merged call also reserves its share of the merged product's gathered
+  // inputs and outputs; the merged workspace (rows of every member) is at
+  // most the sum of the members' (server/predict_batcher.h).
+  const bool merged = predict_batcher_.Merges(samples);
   const int64_t workspace_bytes =
-      model.WorkspaceBytes(std::min(samples, chunking.max_chunk_rows));
+      model.WorkspaceBytes(std::min(samples, chunking.max_chunk_rows)) +
+      (merged ? PredictBatcher::MergeBufferBytes(model, samples) : 0);
   BNMLP_ASSIGN_OR_RETURN(
       MemoryBudget::Reservation memory,
       serving_memory_->Reserve(
@@ -251,9 +257,39 @@ absl::Status BnMlpServiceImpl::DoPredict(const grpc::ServerContext& context,
           absl::StrCat("Predict of ", samples, " samples on model '",
                        request.name(),
                        "' (workspace, response and its serialized copy)")));
+  BNMLP_RETURN_IF_ERROR(RunPredict(context, model, input, chunking, response));
+  const ConstMatrixMap<float> outputs(response->outputs().values().data(),
+                                      model.output_size(), samples);
+  if (model.config().task == Task::kClassification) {
+    google::protobuf::RepeatedField<int32_t>* classes =
+        response->mutable_classes();
+    classes->Reserve(static_cast<int>(samples));
+    ArgmaxPerColumn<float>(
+        outputs,
+        absl::MakeSpan(classes->AddNAlreadyReserved(static_cast<int>(samples)),
+                       static_cast<size_t>(samples)));
+  }
+  response->set_version(snapshot.version);
+  if (options_.metrics != nullptr) {
+    options_.metrics->AddPredictRows(request.name(), samples);
+  }
+  // All of it: the workspace is trimmed when the handler returns, and the
+  // response is sent after.
+  HoldUntilCallEnds(context, std::move(memory));
+  return absl::OkStatus();
+}
+
+absl::Status BnMlpServiceImpl::RunPredict(const grpc::ServerContext& context,
+                                          const InferenceModel<float>& model,
+                                          const PredictInput<float>& input,
+                                          const PredictOptions& chunking,
+                                          v1::PredictResponse* response) {
+  const int64_t samples = input.samples();
+  const bool merged = predict_batcher_.Merges(samples);
   // Waiting calls hold no output buffer: it is allocated once a slot is ours.
+  // (Merged calls are small; theirs is allocated before they queue.)
   std::optional<ComputeSlots::Slot> slot;
-  if (model.UsesComputePool(samples, chunking.max_chunk_rows)) {
+  if (!merged && model.UsesComputePool(samples, chunking.max_chunk_rows)) {
     BNMLP_ASSIGN_OR_RETURN(slot, AwaitPredictSlot(context));
   }
   MatrixMap<float> outputs = ShapeOutputTensor(samples, model.output_size(),
@@ -269,31 +305,20 @@ absl::Status BnMlpServiceImpl::DoPredict(const grpc::ServerContext& context,
       workspace = PredictWorkspace<float>();
     }
   };
-  const absl::Status predicted = bnmlp::Predict(
-      model, input, outputs, workspace, [&] { return CallShouldStop(context); },
-      chunking);
+  const auto should_stop = [&] { return CallShouldStop(context); };
+  const absl::Status predicted =
+      merged ? predict_batcher_.Run(model, input, outputs, workspace, chunking,
+                                    context.deadline(), should_stop)
+             : bnmlp::Predict(model, input, outputs, workspace, should_stop,
+                              chunking);
   if (predicted.code() == absl::StatusCode::kCancelled) {
-    return WhyCallStopped(context, " during the forward pass");
+    return WhyCallStopped(
+        context, merged ? " while queued to be merged with concurrent "
+                          "Predicts (--batch_max_rows) or during its forward "
+                          "pass"
+                        : " during the forward pass");
   }
-  BNMLP_RETURN_IF_ERROR(predicted);
-  slot.reset();
-  if (model.config().task == Task::kClassification) {
-    google::protobuf::RepeatedField<int32_t>* classes =
-        response->mutable_classes();
-    classes->Reserve(static_cast<int>(samples));
-    ArgmaxPerColumn<float>(
-        AsConst(outputs),
-        absl::MakeSpan(classes->AddNAlreadyReserved(static_cast<int>(samples)),
-                       static_cast<size_t>(samples)));
-  }
-  response->set_version(snapshot.version);
-  if (options_.metrics != nullptr) {
-    options_.metrics->AddPredictRows(request.name(), samples);
-  }
-  // All of it: the workspace is trimmed when the handler returns, and the
-  // response is sent after.
-  HoldUntilCallEnds(context, std::move(memory));
-  return absl::OkStatus();
+  return predicted;
 }
 
 bool BnMlpServiceImpl::CallShouldStop(

@@ -28,6 +28,7 @@
 #include "server/metrics.h"
 #include "server/model_registry.h"
 #include "server/native_model_format.h"
+#include "server/predict_batcher.h"
 #include "server/request_conversion.h"
 #include "server/rpc_call.h"
 
@@ -63,6 +64,10 @@ struct ServiceOptions {
   // until gRPC has sent them; needs CallMemoryInterceptorFactory on those
   // methods. Null: the reservations end with the handler.
   std::shared_ptr<CallMemoryHolds> call_memory;
+  // Dynamic batching: concurrent small Predicts on the same model version
+  // merge into one product (server/predict_batcher.h); --batch_max_rows,
+  // --batch_max_delay_us.
+  PredictBatcherOptions batching;
 };
 
 // Thread-safe; every handler may run concurrently with every other. Each
@@ -145,6 +150,14 @@ class BnMlpServiceImpl final : public v1::BnMlpService::Service {
   // UNAVAILABLE (shutdown) if the call ends while it waits.
   absl::StatusOr<ComputeSlots::Slot> AwaitPredictSlot(
       const grpc::ServerContext& context);
+  // The forward pass of a validated call into `outputs`: merged with
+  // concurrent small calls (predict_batcher_), or alone (a large call, in
+  // one of the compute slots if it uses the compute pool).
+  absl::Status RunPredict(const grpc::ServerContext& context,
+                          const InferenceModel<float>& model,
+                          const PredictInput<float>& input,
+                          const PredictOptions& chunking,
+                          v1::PredictResponse* response);
   // Whether a call should stop computing or waiting: the client cancelled,
   // its deadline passed, or shutdown's grace period is over. Cheap.
   bool CallShouldStop(const grpc::ServerContext& context) const;
@@ -195,6 +208,7 @@ class BnMlpServiceImpl final : public v1::BnMlpService::Service {
   const ServiceOptions options_;
   RpcEnvironment rpc_;
   ComputeSlots predict_slots_;
+  PredictBatcher predict_batcher_;
   const std::shared_ptr<NativeModelFormat> native_format_;
   std::atomic<bool> stopping_{false};
   const std::shared_ptr<DatasetRegistry> datasets_;

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -59,6 +60,18 @@ ABSL_FLAG(int, max_concurrent_predicts, 1,
           "deadline passes or the client cancels. 1 gives each batch every "
           "compute thread; raise it when "
           "compute_threads is below the core count");
+ABSL_FLAG(int64_t, batch_max_rows, bnmlp::kDefaultBatchMaxRows,
+          "Dynamic batching: concurrent Predicts of fewer samples than this "
+          "on the same model version merge into one product of at most this "
+          "many samples when the compute is busy (an idle server adds no "
+          "delay), so the weights are read once per product instead of once "
+          "per call. 64 already reuses each weight 64 times; more would "
+          "mostly lengthen each product. 0 or 1 turns merging off; at most "
+          "512 (one Predict chunk)");
+ABSL_FLAG(int64_t, batch_max_delay_us, 0,
+          "Dynamic batching: microseconds a merging Predict may wait for "
+          "more calls before computing (at most 1000000). 0 (default) merges "
+          "only the calls already waiting, adding no delay");
 ABSL_FLAG(std::string, model_dir, "",
           "The model store: a directory where every published model version "
           "(and every dataset) is written durably and reloaded from at "
@@ -117,6 +130,9 @@ absl::StatusOr<ServerOptions> OptionsFromFlags() {
   options.worker_threads = absl::GetFlag(FLAGS_worker_threads);
   options.max_concurrent_predicts =
       absl::GetFlag(FLAGS_max_concurrent_predicts);
+  options.batching.max_rows = absl::GetFlag(FLAGS_batch_max_rows);
+  options.batching.max_delay =
+      std::chrono::microseconds(absl::GetFlag(FLAGS_batch_max_delay_us));
   options.model_dir = absl::GetFlag(FLAGS_model_dir);
   options.keep_versions = absl::GetFlag(FLAGS_keep_versions);
   options.read_only = absl::GetFlag(FLAGS_read_only);
@@ -260,6 +276,8 @@ int Run() {
       " worker_threads=", options->worker_threads,
       " compute_threads=", ComputeThreads(),
       " max_concurrent_predicts=", options->max_concurrent_predicts,
+      " batch_max_rows=", options->batching.max_rows,
+      " batch_max_delay_us=", options->batching.max_delay.count(),
       " gemm=", GemmBackend(), " max_models=", options->limits.max_models,
       " max_parameters=", options->limits.max_parameters, " max_message_bytes=",
       options->max_message_bytes, " max_open_files=", descriptors->soft,

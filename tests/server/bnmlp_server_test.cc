@@ -33,6 +33,14 @@ TEST(ValidateServerOptionsTest, OutOfRangeOptionsNameTheFlag) {
       {[](ServerOptions& o) { o.worker_threads = 0; }, "--worker_threads"},
       {[](ServerOptions& o) { o.max_concurrent_predicts = 0; },
        "--max_concurrent_predicts"},
+      {[](ServerOptions& o) { o.batching.max_rows = -1; }, "--batch_max_rows"},
+      {[](ServerOptions& o) { o.batching.max_rows = 513; }, "--batch_max_rows"},
+      {[](ServerOptions& o) {
+         o.batching.max_delay = std::chrono::microseconds(-1);
+       },
+       "--batch_max_delay_us"},
+      {[](ServerOptions& o) { o.batching.max_delay = std::chrono::seconds(2); },
+       "--batch_max_delay_us"},
       {[](ServerOptions& o) { o.limits.max_models = 0; }, "--max_models"},
       {[](ServerOptions& o) { o.limits.max_parameters = 0; },
        "--max_parameters"},
