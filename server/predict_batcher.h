@@ -112,9 +112,9 @@ class PredictBatcher {
   // or during its forward pass if it ran alone; a call taken into a merged
   // product stays until the product is done (it is short) and gets its
   // result. Other errors are Predict's. `should_stop` is called on the
-  // calling thread only, while queued under the batcher's mutex (so it must
-  // be quick and must not call back into the batcher) and, alone, between
-  // layers.
+  // calling thread only: while queued, under the call's own signal mutex
+  // (so it must be quick and must not call back into the batcher), and,
+  // alone, between layers.
   absl::Status Run(const InferenceModel<float>& model,
                    const PredictInput<float>& input, MatrixMap<float> outputs,
                    PredictWorkspace<float>& workspace,
