@@ -14,6 +14,12 @@
 namespace bnmlp {
 namespace {
 
+// A pool of one thread (no workers): its products run on the caller.
+ComputePool& CallingThreadPool() {
+  static ComputePool pool(1);
+  return pool;
+}
+
 // One layer's folded weight and bias, in double while folding.
 struct Fold {
   RowMajorMatrix<double> weight;
@@ -161,10 +167,11 @@ absl::Status Predict(const InferenceModel<T>& model,
       MatrixMap<T> out(
           l == last ? outputs.data() + begin * outputs.rows() : buffers[l % 2],
           w.rows(), cols);
-      ParallelProduct(out, w, ConstMatrixMap<T>(in, in_rows, cols),
-                      model.pool(),
-                      BiasActivationEpilogue(out, model.activation(l),
-                                             model.bias(l).data()));
+      ParallelProduct(
+          out, w, ConstMatrixMap<T>(in, in_rows, cols),
+          options.calling_thread_only ? CallingThreadPool() : model.pool(),
+          BiasActivationEpilogue(out, model.activation(l),
+                                 model.bias(l).data()));
       in = out.data();
       in_rows = out.rows();
     }

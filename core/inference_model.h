@@ -119,6 +119,11 @@ struct PredictOptions {
   // Classification: leave the outputs as logits (no softmax), for losses
   // computed with log-sum-exp. Ignored for regression.
   bool logits = false;
+  // Every product on the calling thread, none split over the model's pool:
+  // for a caller that keeps the other cores busy otherwise (a server
+  // merging small calls while its other threads serve the network), where
+  // waking the pool's workers costs more than it saves.
+  bool calling_thread_only = false;
 };
 
 inline bool NeverStop() { return false; }

@@ -39,9 +39,11 @@ constexpr absl::Duration kStopRemainingCallsWait = absl::Seconds(1);
 // remaining calls (idle streams) are cancelled.
 constexpr absl::Duration kStatusFlushTime = absl::Milliseconds(200);
 
-// gRPC threads (pollers and calls) at most, and calls at once on one client
-// connection: what a burst of calls may hold beyond --max_memory_bytes is
-// their request messages and gRPC's buffers, at most this many of each.
+// gRPC threads (pollers and calls) at most (and, by default, Predicts in
+// progress, which hold no thread: ServerOptions::max_predict_calls), and
+// calls at once on one client connection: what a burst of calls may hold
+// beyond --max_memory_bytes is their request messages and gRPC's buffers,
+// at most this many of each.
 // 256 calls at once is far beyond what the compute threads serve (Predict
 // and Train queue for them anyway); 100 streams per connection is HTTP/2's
 // recommended least and what Go and Envoy use.
@@ -142,15 +144,15 @@ BnmlpServer::BnmlpServer(const ServerOptions& options,
                    : std::make_shared<ServerMetrics>(
                          [this] { return ReadGauges(); })),
       service_(&registry_,
-               ServiceOptions{absl::ToDoubleSeconds(options.progress_interval),
-                              options.max_message_bytes,
-                              options.max_concurrent_predicts,
-                              options.native_format != nullptr
-                                  ? options.native_format
-                                  : StoreNativeModelFormat(&registry_),
-                              metrics_, datasets_, memory_.training,
-                              memory_.serving, call_memory_,
-                              options.batching}) {}
+               ServiceOptions{
+                   absl::ToDoubleSeconds(options.progress_interval),
+                   options.max_message_bytes, options.max_concurrent_predicts,
+                   options.native_format != nullptr
+                       ? options.native_format
+                       : StoreNativeModelFormat(&registry_),
+                   metrics_, datasets_, memory_.training, memory_.serving,
+                   call_memory_, options.max_predict_calls, options.batching}) {
+}
 
 ServerGauges BnmlpServer::ReadGauges() const {
   ServerGauges gauges;
@@ -299,14 +301,14 @@ absl::StatusOr<std::unique_ptr<BnmlpServer>> BnmlpServer::Start(
   builder.SetResourceQuota(quota);
   builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS,
                              kMaxStreamsPerConnection);
-  // Predict's and GetParameters' responses stay reserved until sent.
+  // GetParameters' responses stay reserved until sent (a Predict's call
+  // object holds its own until then).
   std::vector<
       std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
       interceptors;
   interceptors.push_back(CallMemoryInterceptorFactory(
       server->call_memory_,
-      {absl::StrCat("/", v1::BnMlpService::service_full_name(), "/Predict"),
-       absl::StrCat("/", v1::BnMlpService::service_full_name(),
+      {absl::StrCat("/", v1::BnMlpService::service_full_name(),
                     "/GetParameters")}));
   builder.experimental().SetInterceptorCreators(std::move(interceptors));
   builder.RegisterService(&server->service_);

@@ -36,9 +36,8 @@ constexpr char kShuttingDown[] = "the server is shutting down";
 constexpr absl::Duration kFinalEventsPatience = absl::Seconds(10);
 constexpr absl::Duration kStoppedRunPatience = absl::Milliseconds(250);
 
-// The most a gRPC thread's Predict workspace keeps between calls: 512
-// samples of models up to 1,024 units wide stay allocation-free.
-constexpr int64_t kKeptWorkspaceBytes = int64_t{4} << 20;
+// Idle threads kept for large Predicts (server/call_threads.h).
+constexpr int kIdleLargePredictThreads = 4;
 
 // The values GetParameters sends, in bytes: every parameter and the running
 // statistics (mean and variance of every hidden unit).
@@ -73,7 +72,8 @@ BnMlpServiceImpl::BnMlpServiceImpl(ModelRegistry* registry,
                     : std::make_shared<DatasetRegistry>(kDefaultMaxDatasetBytes,
                                                         nullptr)),
       training_memory_(OrUnlimited(options.training_memory)),
-      serving_memory_(OrUnlimited(options.serving_memory)) {
+      serving_memory_(OrUnlimited(options.serving_memory)),
+      large_predict_threads_(kIdleLargePredictThreads) {
   if (options_.metrics != nullptr) rpc_.AddObserver(options_.metrics);
 }
 
@@ -206,129 +206,14 @@ void BnMlpServiceImpl::LogTrainingEnd(const std::string& model,
   LogEvent(status.ok() ? LogLevel::kInfo : LevelOf(status.code()), line);
 }
 
-grpc::Status BnMlpServiceImpl::Predict(grpc::ServerContext* context,
-                                       const v1::PredictRequest* request,
-                                       v1::PredictResponse* response) {
-  return ServeCall(rpc_, *context, "Predict", request->name(),
-                   [&] { return DoPredict(*context, *request, response); });
-}
-
-absl::Status BnMlpServiceImpl::DoPredict(const grpc::ServerContext& context,
-                                         const v1::PredictRequest& request,
-                                         v1::PredictResponse* response) {
-  BNMLP_ASSIGN_OR_RETURN(
-      ModelSnapshot snapshot,
-      registry_->GetSnapshot(request.name(), request.version()));
-  const InferenceModel<float>& model = *snapshot.inference;
-  BNMLP_ASSIGN_OR_RETURN(ConstMatrixMap<float> x,
-                         PredictSamplesFromProto(request));
-  BNMLP_ASSIGN_OR_RETURN(PredictInput<float> input,
-                         ValidatePredictInput(model, x));
-  const int64_t samples = input.samples();
-  const int64_t max_output_values =
-      options_.max_message_bytes / static_cast<int64_t>(sizeof(float));
-  if (samples > max_output_values / model.output_size()) {
-    return absl::ResourceExhaustedError(absl::StrCat(
-        "x: ", samples, " samples would need ", samples, " x ",
-        model.output_size(), " output values, more than a response may hold (",
-        options_.max_message_bytes,
-        " bytes, --max_message_bytes); send fewer samples per call"));
-  }
-  // Wide models run in smaller chunks, so the workspace stays bounded
-  // whatever the model (inference_model.h); it and the response are
-  // reserved for the call.
-  PredictOptions chunking;
-  chunking.max_chunk_rows = model.ChunkRowsWithin(kDefaultMaxWorkspaceBytes);
-  const bool classification = model.config().task == Task::kClassification;
-  const int64_t response_bytes =
-      samples * (model.output_size() * static_cast<int64_t>(sizeof(float)) +
-                 (classification ? static_cast<int64_t>(sizeof(int32_t)) : 0));
-  // A merged call also reserves its share of the merged product's gathered
-  // inputs and outputs; the merged workspace (rows of every member) is at
-  // most the sum of the members' (server/predict_batcher.h).
-  const bool merged = predict_batcher_.Merges(samples);
-  const int64_t workspace_bytes =
-      model.WorkspaceBytes(std::min(samples, chunking.max_chunk_rows)) +
-      (merged ? PredictBatcher::MergeBufferBytes(model, samples) : 0);
-  BNMLP_ASSIGN_OR_RETURN(
-      MemoryBudget::Reservation memory,
-      serving_memory_->Reserve(
-          workspace_bytes + 2 * response_bytes,
-          absl::StrCat("Predict of ", samples, " samples on model '",
-                       request.name(),
-                       "' (workspace, response and its serialized copy)")));
-  BNMLP_RETURN_IF_ERROR(RunPredict(context, model, input, chunking, response));
-  const ConstMatrixMap<float> outputs(response->outputs().values().data(),
-                                      model.output_size(), samples);
-  if (model.config().task == Task::kClassification) {
-    google::protobuf::RepeatedField<int32_t>* classes =
-        response->mutable_classes();
-    classes->Reserve(static_cast<int>(samples));
-    ArgmaxPerColumn<float>(
-        outputs,
-        absl::MakeSpan(classes->AddNAlreadyReserved(static_cast<int>(samples)),
-                       static_cast<size_t>(samples)));
-  }
-  response->set_version(snapshot.version);
-  if (options_.metrics != nullptr) {
-    options_.metrics->AddPredictRows(request.name(), samples);
-  }
-  // All of it: the workspace is trimmed when the handler returns, and the
-  // response is sent after.
-  HoldUntilCallEnds(context, std::move(memory));
-  return absl::OkStatus();
-}
-
-absl::Status BnMlpServiceImpl::RunPredict(const grpc::ServerContext& context,
-                                          const InferenceModel<float>& model,
-                                          const PredictInput<float>& input,
-                                          const PredictOptions& chunking,
-                                          v1::PredictResponse* response) {
-  const int64_t samples = input.samples();
-  const bool merged = predict_batcher_.Merges(samples);
-  // Waiting calls hold no output buffer: it is allocated once a slot is ours.
-  // (Merged calls are small; theirs is allocated before they queue.)
-  std::optional<ComputeSlots::Slot> slot;
-  if (!merged && model.UsesComputePool(samples, chunking.max_chunk_rows)) {
-    BNMLP_ASSIGN_OR_RETURN(slot, AwaitPredictSlot(context));
-  }
-  MatrixMap<float> outputs = ShapeOutputTensor(samples, model.output_size(),
-                                               response->mutable_outputs());
-  // One workspace per gRPC thread: Predict allocates nothing once it is warm.
-  // A workspace grown beyond kKeptWorkspaceBytes (by a wide model) is freed
-  // when the call ends, so idle threads keep at most that much outside the
-  // budget.
-  thread_local PredictWorkspace<float> workspace;
-  const absl::Cleanup trim_workspace = [] {
-    if (workspace.allocated_values() * static_cast<int64_t>(sizeof(float)) >
-        kKeptWorkspaceBytes) {
-      workspace = PredictWorkspace<float>();
-    }
-  };
-  const auto should_stop = [&] { return CallShouldStop(context); };
-  const absl::Status predicted =
-      merged ? predict_batcher_.Run(model, input, outputs, workspace, chunking,
-                                    context.deadline(), should_stop)
-             : bnmlp::Predict(model, input, outputs, workspace, should_stop,
-                              chunking);
-  if (predicted.code() == absl::StatusCode::kCancelled) {
-    return WhyCallStopped(
-        context, merged ? " while queued to be merged with concurrent "
-                          "Predicts (--batch_max_rows) or during its forward "
-                          "pass"
-                        : " during the forward pass");
-  }
-  return predicted;
-}
-
 bool BnMlpServiceImpl::CallShouldStop(
-    const grpc::ServerContext& context) const {
+    const grpc::ServerContextBase& context) const {
   return stopping_.load(std::memory_order_relaxed) || context.IsCancelled() ||
          std::chrono::system_clock::now() >= context.deadline();
 }
 
 absl::Status BnMlpServiceImpl::WhyCallStopped(
-    const grpc::ServerContext& context, absl::string_view where) const {
+    const grpc::ServerContextBase& context, absl::string_view where) const {
   if (stopping_.load()) {
     return absl::UnavailableError(absl::StrCat(kShuttingDown, where));
   }
@@ -340,18 +225,6 @@ absl::Status BnMlpServiceImpl::WhyCallStopped(
       absl::StrCat("the client cancelled the call", where));
 }
 
-absl::StatusOr<ComputeSlots::Slot> BnMlpServiceImpl::AwaitPredictSlot(
-    const grpc::ServerContext& context) {
-  std::optional<ComputeSlots::Slot> slot = predict_slots_.Acquire(
-      context.deadline(), [this, &context] { return CallShouldStop(context); });
-  if (slot.has_value()) return *std::move(slot);
-  return WhyCallStopped(
-      context,
-      absl::StrCat(" while waiting for one of the ", predict_slots_.capacity(),
-                   " compute slots large Predicts share "
-                   "(--max_concurrent_predicts)"));
-}
-
 grpc::Status BnMlpServiceImpl::GetParameters(
     grpc::ServerContext* context, const v1::GetParametersRequest* request,
     v1::GetParametersResponse* response) {
@@ -360,7 +233,7 @@ grpc::Status BnMlpServiceImpl::GetParameters(
   });
 }
 
-void BnMlpServiceImpl::HoldUntilCallEnds(const grpc::ServerContext& context,
+void BnMlpServiceImpl::HoldUntilCallEnds(const grpc::ServerContextBase& context,
                                          MemoryBudget::Reservation memory) {
   if (options_.call_memory != nullptr) {
     options_.call_memory->Hold(context, std::move(memory));
@@ -368,7 +241,8 @@ void BnMlpServiceImpl::HoldUntilCallEnds(const grpc::ServerContext& context,
 }
 
 absl::Status BnMlpServiceImpl::DoGetParameters(
-    const grpc::ServerContext& context, const v1::GetParametersRequest& request,
+    const grpc::ServerContextBase& context,
+    const v1::GetParametersRequest& request,
     v1::GetParametersResponse* response) {
   BNMLP_ASSIGN_OR_RETURN(
       ModelSnapshot snapshot,

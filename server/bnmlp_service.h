@@ -1,14 +1,22 @@
 // bnmlp.v1.BnMlpService: thin handlers (validate, convert, call the registry
 // or the engine, convert back) over the model registry.
 //
-// Why the synchronous gRPC API: Train is a long CPU-bound loop that streams
-// progress. On the sync API it simply runs on its handler thread, Write()
-// blocks while the client is slow (natural flow control), and cancellation
-// is ServerContext::IsCancelled() polled between batches. The unary
-// handlers (Predict above all) run on the very thread that received the
-// call, so there is no extra hand-off on the latency path: bench/load
-// measures Predict against an empty RPC (and measured a callback Predict
-// slower on this stack; see bench/README.md).
+// Why the synchronous gRPC API for all but Predict: Train is a long
+// CPU-bound loop that streams progress. On the sync API it simply runs on
+// its handler thread, Write() blocks while the client is slow (natural flow
+// control), and cancellation is ServerContext::IsCancelled() polled between
+// batches; the other calls are short or rare.
+//
+// Why the callback API for Predict: it is the hot path of a serving
+// replica. On the sync API every call holds a thread from arrival to
+// response, so 64 concurrent batch-1 calls meant 64 threads handing calls
+// over and waking each other (the kernel took over half the server's CPU,
+// and a call merged by the batcher slept until its leader woke it). On the
+// callback API a small call is computed on the gRPC thread that received
+// it, or queued in the batcher and answered by the leader's thread, holding
+// no thread meanwhile; only a large call, which may wait for a compute slot,
+// gets a thread of its own (server/call_threads.h). bench/README.md,
+// "Predict on the callback API", has the figures.
 #ifndef BNMLP_SERVER_BNMLP_SERVICE_H_
 #define BNMLP_SERVER_BNMLP_SERVICE_H_
 
@@ -22,6 +30,7 @@
 #include "bnmlp/v1/bnmlp.grpc.pb.h"
 #include "server/active_calls.h"
 #include "server/call_memory.h"
+#include "server/call_threads.h"
 #include "server/compute_slots.h"
 #include "server/dataset_registry.h"
 #include "server/memory_budget.h"
@@ -60,10 +69,15 @@ struct ServiceOptions {
   // `serving_memory`. Null: no limit.
   std::shared_ptr<MemoryBudget> training_memory;
   std::shared_ptr<MemoryBudget> serving_memory;
-  // Where Predict and GetParameters leave their responses' reservations
-  // until gRPC has sent them; needs CallMemoryInterceptorFactory on those
-  // methods. Null: the reservations end with the handler.
+  // Where GetParameters leaves its responses' reservations until gRPC has
+  // sent them; needs CallMemoryInterceptorFactory on that method. Null: the
+  // reservations end with the handler. (Predict's call object holds its
+  // own until the call is over.)
   std::shared_ptr<CallMemoryHolds> call_memory;
+  // The most Predicts in progress at once; beyond it a Predict gets
+  // RESOURCE_EXHAUSTED at once. (On the callback API a call holds no
+  // thread, so gRPC's thread limit no longer bounds the requests held.)
+  int max_predict_calls = 256;
   // Dynamic batching: concurrent small Predicts on the same model version
   // merge into one product (server/predict_batcher.h); --batch_max_rows,
   // --batch_max_delay_us.
@@ -72,7 +86,9 @@ struct ServiceOptions {
 
 // Thread-safe; every handler may run concurrently with every other. Each
 // call logs one line (server/rpc_call.h).
-class BnMlpServiceImpl final : public v1::BnMlpService::Service {
+class BnMlpServiceImpl final
+    : public v1::BnMlpService::WithCallbackMethod_Predict<
+          v1::BnMlpService::Service> {
  public:
   // `registry` is not owned and must outlive the service.
   BnMlpServiceImpl(ModelRegistry* registry, ServiceOptions options);
@@ -83,9 +99,9 @@ class BnMlpServiceImpl final : public v1::BnMlpService::Service {
   grpc::Status Train(grpc::ServerContext* context,
                      const v1::TrainRequest* request,
                      grpc::ServerWriter<v1::TrainResponse>* writer) override;
-  grpc::Status Predict(grpc::ServerContext* context,
-                       const v1::PredictRequest* request,
-                       v1::PredictResponse* response) override;
+  grpc::ServerUnaryReactor* Predict(grpc::CallbackServerContext* context,
+                                    const v1::PredictRequest* request,
+                                    v1::PredictResponse* response) override;
   grpc::Status GetParameters(grpc::ServerContext* context,
                              const v1::GetParametersRequest* request,
                              v1::GetParametersResponse* response) override;
@@ -143,34 +159,37 @@ class BnMlpServiceImpl final : public v1::BnMlpService::Service {
                    const v1::TrainProgress& epoch_end);
   void LogTrainingEnd(const std::string& model, const absl::Status& status,
                       const v1::TrainProgress& last);
-  absl::Status DoPredict(const grpc::ServerContext& context,
-                         const v1::PredictRequest& request,
-                         v1::PredictResponse* response);
+  // Predict (server/predict_service.cc).
+  struct PredictPlan;
+  class PredictCall;
+  // Finds the model version, validates the samples, reserves the memory.
+  absl::StatusOr<PredictPlan> PlanPredict(const v1::PredictRequest& request);
+  // The forward pass of a call not merged with others, into the response's
+  // outputs: in one of the compute slots if it uses the compute pool.
+  absl::Status RunPredict(const grpc::ServerContextBase& context,
+                          const PredictPlan& plan,
+                          v1::PredictResponse& response);
   // A compute slot for a large Predict; DEADLINE_EXCEEDED, CANCELLED or
   // UNAVAILABLE (shutdown) if the call ends while it waits.
   absl::StatusOr<ComputeSlots::Slot> AwaitPredictSlot(
-      const grpc::ServerContext& context);
-  // The forward pass of a validated call into `outputs`: merged with
-  // concurrent small calls (predict_batcher_), or alone (a large call, in
-  // one of the compute slots if it uses the compute pool).
-  absl::Status RunPredict(const grpc::ServerContext& context,
-                          const InferenceModel<float>& model,
-                          const PredictInput<float>& input,
-                          const PredictOptions& chunking,
-                          v1::PredictResponse* response);
+      const grpc::ServerContextBase& context);
+  // The rest of a computed call's response: classes, version; metrics.
+  void FinishPredictResponse(const PredictPlan& plan,
+                             absl::string_view model_name,
+                             v1::PredictResponse* response);
   // Whether a call should stop computing or waiting: the client cancelled,
   // its deadline passed, or shutdown's grace period is over. Cheap.
-  bool CallShouldStop(const grpc::ServerContext& context) const;
+  bool CallShouldStop(const grpc::ServerContextBase& context) const;
   // The status of a call that stopped for one of those reasons (UNAVAILABLE,
   // DEADLINE_EXCEEDED or CANCELLED), saying `where` it stopped.
-  absl::Status WhyCallStopped(const grpc::ServerContext& context,
+  absl::Status WhyCallStopped(const grpc::ServerContextBase& context,
                               absl::string_view where) const;
-  absl::Status DoGetParameters(const grpc::ServerContext& context,
+  absl::Status DoGetParameters(const grpc::ServerContextBase& context,
                                const v1::GetParametersRequest& request,
                                v1::GetParametersResponse* response);
   // Keeps `memory` (a response's) until the call has ended, when the server
   // supports it (ServiceOptions::call_memory); else it ends here.
-  void HoldUntilCallEnds(const grpc::ServerContext& context,
+  void HoldUntilCallEnds(const grpc::ServerContextBase& context,
                          MemoryBudget::Reservation memory);
   absl::Status DoGetModel(const v1::GetModelRequest& request,
                           v1::ModelInfo* response);
@@ -211,9 +230,12 @@ class BnMlpServiceImpl final : public v1::BnMlpService::Service {
   PredictBatcher predict_batcher_;
   const std::shared_ptr<NativeModelFormat> native_format_;
   std::atomic<bool> stopping_{false};
+  std::atomic<int> predict_calls_{0};  // PredictCalls alive
   const std::shared_ptr<DatasetRegistry> datasets_;
   const std::shared_ptr<MemoryBudget> training_memory_;
   const std::shared_ptr<MemoryBudget> serving_memory_;
+  // Last: destroyed first, joining the threads whose calls use the above.
+  CallThreads large_predict_threads_;
 };
 
 }  // namespace bnmlp

@@ -129,13 +129,25 @@ ServerMetrics::ServerMetrics(std::function<ServerGauges()> read_gauges)
 ServerMetrics::~ServerMetrics() = default;
 
 void ServerMetrics::OnFinished(const RpcOutcome& outcome) {
-  const std::string method(outcome.method);
-  requests_
-      .Add({{"method", method},
-            {"code", absl::StatusCodeToString(outcome.status.code())}})
-      .Increment();
-  durations_.Add({{"method", method}}, latency_buckets_)
-      .Observe(absl::ToDoubleSeconds(outcome.elapsed));
+  CallSeries series;
+  {
+    WriterLock lock(&mu_);
+    series = SeriesOf(outcome.method, outcome.status.code());
+  }
+  series.requests->Increment();
+  series.duration->Observe(absl::ToDoubleSeconds(outcome.elapsed));
+}
+
+ServerMetrics::CallSeries ServerMetrics::SeriesOf(absl::string_view method,
+                                                  absl::StatusCode code) {
+  CallSeries& series = calls_[std::make_pair(std::string(method), code)];
+  if (series.requests == nullptr) {
+    const std::string name(method);
+    series.requests = &requests_.Add(
+        {{"method", name}, {"code", absl::StatusCodeToString(code)}});
+    series.duration = &durations_.Add({{"method", name}}, latency_buckets_);
+  }
+  return series;
 }
 
 ServerMetrics::ModelSeries& ServerMetrics::SeriesOf(absl::string_view model) {

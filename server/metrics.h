@@ -79,6 +79,14 @@ class ServerMetrics : public RpcObserver {
   struct ModelSeries;
   ModelSeries& SeriesOf(absl::string_view model)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // One method's and status code's series (looked up in the families once:
+  // prometheus-cpp's Family::Add builds and hashes a label map per call).
+  struct CallSeries {
+    prometheus::Counter* requests = nullptr;
+    prometheus::Histogram* duration = nullptr;
+  };
+  CallSeries SeriesOf(absl::string_view method, absl::StatusCode code)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   friend absl::StatusOr<std::unique_ptr<prometheus::Exposer>> ServeMetrics(
       const std::string& address, const ServerMetrics& metrics);
@@ -97,6 +105,8 @@ class ServerMetrics : public RpcObserver {
   mutable AnnotatedMutex mu_;  // held for a map lookup or insertion
   absl::flat_hash_map<std::string, std::unique_ptr<ModelSeries>> models_
       ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::pair<std::string, absl::StatusCode>, CallSeries>
+      calls_ ABSL_GUARDED_BY(mu_);
 };
 
 // Serves `metrics` at http://`address`/metrics until destroyed; `metrics`

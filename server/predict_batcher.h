@@ -1,48 +1,55 @@
 // Merges concurrent small Predicts on the same model version into one
-// product (dynamic batching), and splits the outputs back.
+// product (dynamic batching), and splits the outputs back. For callers that
+// must not block (gRPC callback handlers): no call ever waits on a thread.
 //
 // Why: a batch-1 Predict of a 784-256-128-10 model streams all 0.94 MB of
-// its weights from memory for one sample (~190 us of CPU), so 64 concurrent
-// batch-1 calls reached a quarter of the empty RPC's calls/s. Merged, the
-// weights are streamed once per product of up to max_rows samples.
+// its weights from memory for one sample, so 64 concurrent batch-1 calls
+// spend their CPU re-reading weights. Merged, the weights are streamed once
+// per product of up to max_rows samples.
 //
-// How (leader/follower per model version): a call queues itself on its
-// model version's queue. If no call is computing for that version, it
-// becomes the leader at once (an idle server adds no delay and no copy: a
-// leader alone runs its own Predict on its own buffers). The leader takes
-// every waiting call, in order and whole, while their rows fit in max_rows,
-// gathers their inputs into one matrix, runs the Predict, scatters the
-// outputs into each caller's buffer and wakes them. Calls that arrived
-// meanwhile wait; the leader computes them too, for up to kMaxLeaderRounds
-// batches (waking a sleeping thread to lead costs more than a product on a
-// busy machine), then the first waiting call leads next.
-// With max_delay > 0 a leader first waits up to that long for max_rows rows.
+// How (a leader per model version): Submit queues a call on its version's
+// queue. If no product is computing for that version, the submitting
+// thread leads at once (an idle server adds no delay and no copy: a call
+// alone runs on its own buffers): it takes every waiting call, in order and
+// whole, while their rows fit in max_rows, gathers their inputs into one
+// matrix, runs the Predict, scatters the outputs into each call's buffer and
+// runs each call's Done; then again with whatever queued meanwhile, until
+// the queue is empty. Calls that find a product computing only queue and
+// return: their Done runs later on the leader's thread. So a queued call
+// holds no thread, and nothing is woken to compute it.
+//
+// With max_delay > 0, a call that finds its version idle and fewer than
+// max_rows rows queued does not lead at once: the batcher's delay thread
+// leads that queue max_delay later, or the call that brings the queue to
+// max_rows leads it then.
 //
 // Outputs are each call's own (evaluation mode: a sample's answer does not
 // depend on its batch) up to float rounding of a different product shape.
 //
 // Per-version state lives only while calls on that version are queued or
-// computing: it is keyed by the InferenceModel's address, which every such
-// call keeps alive (it holds the version's snapshot), and erased by the last
-// call to leave. So nothing leaks after a version is gone, and an address
-// reused by a later version never meets stale state.
+// computing (or a delay is pending): it is keyed by the InferenceModel's
+// address, which every queued call keeps alive (it holds the version's
+// snapshot), and erased when the last user leaves. So nothing leaks after a
+// version is gone.
 //
-// Memory: a merged product uses the leader's PredictWorkspace (rows of the
-// product, at most the sum of its members' rows) and per-thread gather
-// buffers of (inputs + outputs) x rows floats; callers reserve their share
-// of both (MergeBufferBytes). Buffers beyond kKeptBufferBytes are freed
-// after each product.
+// Memory: a merged product uses the leader thread's PredictWorkspace (rows
+// of the product, at most the sum of its members' rows) and per-thread
+// gather buffers of (inputs + outputs) x rows floats; callers reserve their
+// share of both (MergeBufferBytes). Buffers beyond kKeptBufferBytes are
+// freed after each product.
 #ifndef BNMLP_SERVER_PREDICT_BATCHER_H_
 #define BNMLP_SERVER_PREDICT_BATCHER_H_
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <memory>
+#include <mutex>
+#include <thread>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
-#include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "common/annotated_mutex.h"
 #include "core/inference_model.h"
@@ -61,37 +68,54 @@ struct PredictBatcherOptions {
   // The most samples one merged product takes; calls of this many samples
   // or more are not merged (Merges). 0 or 1: nothing is merged.
   int64_t max_rows = kDefaultBatchMaxRows;
-  // How long a leader may wait for more calls before computing; 0 merges
-  // only the calls already waiting.
+  // How long a lone call may wait for more calls before its product
+  // computes; 0 merges only the calls already waiting.
   std::chrono::microseconds max_delay{0};
 };
 
-// Thread-safe: Run may be called concurrently from any number of threads,
-// on any number of models. One AnnotatedMutex (mu_) guards all queues; it
-// is held only to queue, take or finish calls (never during a product, a
-// copy or a wake-up). Each call sleeps on its own std::mutex and
-// std::condition_variable (visible to TSan, unlike absl::CondVar), taken
-// after mu_ when both are held, so a woken call never queues for mu_.
+// Thread-safe: Submit and Withdraw may be called concurrently from any
+// number of threads, on any number of models. One AnnotatedMutex (mu_)
+// guards all queues; it is held only to queue, take or withdraw calls
+// (never during a product or a Done).
 class PredictBatcher {
  public:
-  using Clock = std::chrono::system_clock;  // gRPC deadlines' clock
-  // How often a queued call checks its should_stop.
-  static constexpr std::chrono::milliseconds kStopPollInterval{20};
   // The gather buffers a thread keeps between merged products.
   static constexpr int64_t kKeptBufferBytes = int64_t{4} << 20;
-  // Most batches one leader computes in a row (see Lead) before it hands
-  // leadership to a waiting call and returns its own result.
-  static constexpr int kMaxLeaderRounds = 8;
+
+  // One Predict submitted to the batcher. Not copyable; the owner keeps it
+  // alive until Done has run, or until Withdraw returned true.
+  class Call {
+   public:
+    // `input` and `outputs` (outputs x samples) must stay valid as long as
+    // the call.
+    Call(const PredictInput<float>& input, MatrixMap<float> outputs)
+        : input_(input), outputs_(outputs) {}
+    virtual ~Call() = default;
+    Call(const Call&) = delete;
+    Call& operator=(const Call&) = delete;
+
+    // Runs exactly once per submitted call that was not withdrawn, on the
+    // thread that computed it (possibly inside Submit, possibly another
+    // caller's thread), after `outputs` were written (if `status` is OK),
+    // without the batcher's mutex. The call may be destroyed inside Done.
+    virtual void Done(absl::Status status) = 0;
+
+   private:
+    friend class PredictBatcher;
+    const PredictInput<float> input_;
+    MatrixMap<float> outputs_;
+    bool queued_ = false;  // guarded by PredictBatcher::mu_
+  };
 
   explicit PredictBatcher(PredictBatcherOptions options);
-  // Requires that no call is inside Run.
+  // Requires that no call is queued or computing.
   ~PredictBatcher();
   PredictBatcher(const PredictBatcher&) = delete;
   PredictBatcher& operator=(const PredictBatcher&) = delete;
 
   const PredictBatcherOptions& options() const { return options_; }
 
-  // Whether Run merges calls of `samples` samples (else callers Predict
+  // Whether calls of `samples` samples are merged (else callers Predict
   // alone, as before batching).
   bool Merges(int64_t samples) const {
     return options_.max_rows > 1 && samples < options_.max_rows;
@@ -101,25 +125,22 @@ class PredictBatcher {
   static int64_t MergeBufferBytes(const InferenceModel<float>& model,
                                   int64_t samples);
 
-  // Writes `model`'s outputs for `input` into `outputs` (as core Predict
-  // does), possibly within a product merged with concurrent calls on the
-  // same `model`. Requires Merges(input.samples()), `outputs` shaped
-  // (outputs x samples), and `chunking` the same for every call on `model`.
-  // `workspace` is the calling thread's (used if this call leads).
+  // Computes `model`'s outputs for `call` (as core Predict does), possibly
+  // within a product merged with other calls on the same `model`, and then
+  // runs call.Done with the result. Requires Merges(samples), and
+  // `chunking` the same for every call on `model`; `model` must outlive
+  // the call's Done (or a successful Withdraw).
   //
-  // CANCELLED if `should_stop` returned true, or `deadline` passed, while
-  // the call was still queued (it left the queue; `outputs` is untouched),
-  // or during its forward pass if it ran alone; a call taken into a merged
-  // product stays until the product is done (it is short) and gets its
-  // result. Other errors are Predict's. `should_stop` is called on the
-  // calling thread only: while queued, under the call's own signal mutex
-  // (so it must be quick and must not call back into the batcher), and,
-  // alone, between layers.
-  absl::Status Run(const InferenceModel<float>& model,
-                   const PredictInput<float>& input, MatrixMap<float> outputs,
-                   PredictWorkspace<float>& workspace,
-                   const PredictOptions& chunking, Clock::time_point deadline,
-                   absl::FunctionRef<bool()> should_stop);
+  // If no product is computing for `model` (and no delay is pending), the
+  // calling thread computes: this call and every call that queues for
+  // `model` meanwhile, until none waits. Otherwise Submit returns at once.
+  void Submit(const InferenceModel<float>& model, Call& call,
+              const PredictOptions& chunking);
+
+  // Takes `call` out of its queue if it is still waiting there (e.g. its
+  // client cancelled): true, and its Done will never run. False if it was
+  // taken into a product or is done: its Done runs or has run.
+  bool Withdraw(const InferenceModel<float>& model, Call& call);
 
   // Model versions with calls queued or computing right now (tests).
   size_t active_versions() const;
@@ -132,51 +153,36 @@ class PredictBatcher {
   }
 
  private:
-  // Where a call is: queued, leading, taken into a leader's product, done.
-  enum class CallState { kQueued, kLeading, kTaken, kDone };
-  struct Pending;
   struct VersionQueue;
+  using Clock = std::chrono::steady_clock;
+  // A pending delay: the delay thread leads `model`'s queue at `due`.
+  struct Delay {
+    Clock::time_point due;
+    const InferenceModel<float>* model;
+  };
 
-  // Leads: takes the waiting calls that fit, computes, finishes them; again
-  // while calls wait (up to kMaxLeaderRounds); hands leadership on. Returns
-  // the leader's own status.
-  absl::Status Lead(const InferenceModel<float>& model, VersionQueue& queue,
-                    Pending& self, PredictWorkspace<float>& workspace,
-                    const PredictOptions& chunking,
-                    absl::FunctionRef<bool()> stop);
+  // Computes `queue`'s waiting calls, batch after batch, until none waits;
+  // then marks the queue idle and leaves it. Called with `queue` marked
+  // computing, without mu_.
+  void Lead(const InferenceModel<float>& model, VersionQueue& queue);
   // Moves the waiting calls that fit max_rows, in order and whole, into
-  // `batch`, marking them taken.
-  void TakeBatch(VersionQueue& queue, Pending& self,
-                 std::vector<Pending*>& batch)
+  // `batch`.
+  void TakeBatch(VersionQueue& queue, std::vector<Call*>& batch)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Computes one batch: alone (stoppable if it is `self`) or merged.
+  // Computes one batch: alone (on the call's own buffers) or merged.
   absl::Status ComputeBatch(const InferenceModel<float>& model,
-                            const Pending& self,
-                            const std::vector<Pending*>& batch,
-                            PredictWorkspace<float>& workspace,
-                            const PredictOptions& chunking,
-                            absl::FunctionRef<bool()> stop);
+                            const std::vector<Call*>& batch,
+                            const PredictOptions& chunking);
   // One product over every member's samples, outputs scattered back.
   static absl::Status ComputeMerged(const InferenceModel<float>& model,
-                                    const std::vector<Pending*>& batch,
-                                    PredictWorkspace<float>& workspace,
+                                    const std::vector<Call*>& batch,
                                     const PredictOptions& chunking);
-  // A queued call waits until it is told kDone or kLeading, or leaves the
-  // queue once `stop` (returns kQueued then, the call out of the queue).
-  CallState AwaitSignal(const InferenceModel<float>& model, VersionQueue& queue,
-                        Pending& self, Clock::time_point deadline,
-                        absl::FunctionRef<bool()> stop);
-  // Waits (up to max_delay) until max_rows rows are queued or `stop`;
-  // true if it should stop. Called without mu_.
-  bool AwaitMoreRows(VersionQueue& queue, Pending& self,
-                     absl::FunctionRef<bool()> stop);
-  // A call leaves `queue` (done, or stopped while queued); the last one
-  // erases it.
+  // A user leaves `queue`; the last one erases it.
   void Leave(const InferenceModel<float>& model, VersionQueue& queue)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Marks the first waiting call the leader (returned, for the caller to
-  // signal once mu_ is released), or marks the queue idle (null).
-  Pending* HandOnLeadership(VersionQueue& queue)
+  // The delay thread: leads each delayed queue when its delay is over.
+  void DelayLoop();
+  void StartDelay(const InferenceModel<float>& model, VersionQueue& queue)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const PredictBatcherOptions options_;
@@ -185,6 +191,15 @@ class PredictBatcher {
                       std::unique_ptr<VersionQueue>>
       queues_ ABSL_GUARDED_BY(mu_);
   std::atomic<int64_t> merged_products_{0};
+
+  // The delay thread's schedule (only with max_delay > 0), in due order
+  // (every delay is max_delay long). Guarded by delay_mu_, taken after mu_
+  // when both are held; the thread sleeps on delay_cv_.
+  std::mutex delay_mu_;
+  std::condition_variable delay_cv_;
+  std::vector<Delay> delays_;  // guarded by delay_mu_
+  bool stopping_ = false;      // guarded by delay_mu_
+  std::thread delay_thread_;
 };
 
 }  // namespace bnmlp

@@ -29,8 +29,8 @@ std::string NextRequestId() {
 }  // namespace
 
 RpcCall::RpcCall(RpcEnvironment& environment,
-                 const grpc::ServerContext& context, absl::string_view method,
-                 absl::string_view model)
+                 const grpc::ServerContextBase& context,
+                 absl::string_view method, absl::string_view model)
     : environment_(environment),
       active_(environment.active_calls()),
       context_(context),

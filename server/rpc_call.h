@@ -48,7 +48,7 @@ class RpcAdmission {
   // (UNAUTHENTICATED, PERMISSION_DENIED, ...). Sets `*caller` to a name for
   // the caller that is safe to log (a role and a fingerprint, never a
   // secret) when it knows one, also when it refuses the call.
-  virtual absl::Status Admit(const grpc::ServerContext& context,
+  virtual absl::Status Admit(const grpc::ServerContextBase& context,
                              absl::string_view method,
                              std::string* caller) const = 0;
 };
@@ -93,7 +93,7 @@ class RpcCall {
  public:
   // `environment` must outlive this; `model` names the model (or dataset)
   // the call is about ("" if none).
-  RpcCall(RpcEnvironment& environment, const grpc::ServerContext& context,
+  RpcCall(RpcEnvironment& environment, const grpc::ServerContextBase& context,
           absl::string_view method, absl::string_view model);
   RpcCall(const RpcCall&) = delete;
   RpcCall& operator=(const RpcCall&) = delete;
@@ -109,7 +109,7 @@ class RpcCall {
  private:
   RpcEnvironment& environment_;
   ActiveCalls::Scope active_;
-  const grpc::ServerContext& context_;
+  const grpc::ServerContextBase& context_;
   const absl::string_view method_;
   const std::string model_;
   const std::string request_id_;
@@ -121,7 +121,7 @@ class RpcCall {
 // admitted.
 template <typename Work>
 grpc::Status ServeCall(RpcEnvironment& environment,
-                       const grpc::ServerContext& context,
+                       const grpc::ServerContextBase& context,
                        absl::string_view method, absl::string_view model,
                        Work&& work) {
   RpcCall call(environment, context, method, model);

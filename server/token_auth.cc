@@ -155,7 +155,7 @@ int TokenAuthenticator::Count(Role role) const {
   return count;
 }
 
-absl::Status TokenAuthenticator::Admit(const grpc::ServerContext& context,
+absl::Status TokenAuthenticator::Admit(const grpc::ServerContextBase& context,
                                        absl::string_view method,
                                        std::string* caller) const {
   const auto& metadata = context.client_metadata();

@@ -57,7 +57,7 @@ class TokenAuthenticator final : public RpcAdmission {
       const std::string& path, absl::string_view flag);
 
   // Authorize() on the call's `authorization` metadata.
-  absl::Status Admit(const grpc::ServerContext& context,
+  absl::Status Admit(const grpc::ServerContextBase& context,
                      absl::string_view method,
                      std::string* caller) const override;
 

@@ -189,5 +189,30 @@ TEST_F(ConcurrencyTest, LargePredictsTakeTurnsAndAllSucceed) {
   EXPECT_EQ(predictions_.load(), 4 * 8);
 }
 
+// Predicts hold no thread while they wait (callback API), so the server
+// bounds how many are in progress; past that, RESOURCE_EXHAUSTED at once.
+TEST(PredictCallLimitTest, PredictsBeyondTheLimitAreRefusedAtOnce) {
+  ServerOptions options = TestServerOptions();
+  options.max_predict_calls = 0;
+  absl::StatusOr<std::unique_ptr<InProcessServer>> server =
+      InProcessServer::Start(options);
+  ASSERT_TRUE(server.ok()) << server.status();
+  CreateOrDie((*server)->stub(), ClassifierRequest("clf", {2, 8, 2}));
+  v1::PredictRequest request;
+  request.set_name("clf");
+  *request.mutable_x() = MakeTensor({1, 2}, {0.5f, -0.5f});
+  v1::PredictResponse response;
+  const grpc::Status status =
+      (*server)->stub().Predict(Context().get(), request, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_THAT(status.error_message(),
+              ::testing::HasSubstr("the most this server serves at once is 0"));
+  // Other calls are unaffected.
+  v1::GetModelRequest get;
+  get.set_name("clf");
+  v1::ModelInfo info;
+  EXPECT_TRUE((*server)->stub().GetModel(Context().get(), get, &info).ok());
+}
+
 }  // namespace
 }  // namespace bnmlp::testing

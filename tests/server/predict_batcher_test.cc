@@ -2,10 +2,14 @@
 
 #include <atomic>
 #include <chrono>
-#include <cmath>
+#include <condition_variable>
+#include <cstdlib>
+#include <future>
 #include <limits>
 #include <memory>
+#include <mutex>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "core/compute_pool.h"
@@ -16,9 +20,10 @@
 namespace bnmlp {
 namespace {
 
-using Clock = PredictBatcher::Clock;
-
 constexpr float kTolerance = 1e-5f;
+// The bound on every wait for an event (never a timing assertion: a
+// correct batcher is far faster, even under the sanitizers).
+constexpr std::chrono::seconds kEventTimeout{30};
 
 // A 784-256-128-10 classifier (big enough for merged products to use the
 // compute pool); `seed` tells versions apart.
@@ -45,9 +50,8 @@ struct CallCase {
     std::srand(seed);
     x = Matrix<float>::Random(model.input_size(), rows);
     PredictWorkspace<float> workspace;
-    const PredictInput<float> in = Input();
     EXPECT_TRUE(
-        Predict(model, in,
+        Predict(model, Input(),
                 MatrixMap<float>(expected.data(), expected.rows(), rows),
                 workspace)
             .ok());
@@ -56,16 +60,11 @@ struct CallCase {
     return *ValidatePredictInput(
         *model, ConstMatrixMap<float>(x.data(), x.rows(), x.cols()));
   }
-  absl::Status Run(
-      PredictBatcher& batcher, Clock::time_point deadline,
-      const std::function<bool()>& stop = [] { return false; }) {
-    thread_local PredictWorkspace<float> workspace;
-    return batcher.Run(
-        *model, Input(),
-        MatrixMap<float>(outputs.data(), outputs.rows(), outputs.cols()),
-        workspace, PredictOptions(), deadline, stop);
+  MatrixMap<float> OutputMap() {
+    return MatrixMap<float>(outputs.data(), outputs.rows(), outputs.cols());
   }
   float MaxError() const { return (outputs - expected).cwiseAbs().maxCoeff(); }
+  bool OutputsUntouched() const { return outputs.array().isNaN().all(); }
 
   const InferenceModel<float>* model;
   Matrix<float> x;
@@ -73,7 +72,128 @@ struct CallCase {
   Matrix<float> outputs;
 };
 
-Clock::time_point FarDeadline() { return Clock::now() + std::chrono::hours(1); }
+class TestCall;
+
+// The order in which Done ran over several calls.
+class DoneLog {
+ public:
+  void Record(const TestCall* call) {
+    std::lock_guard<std::mutex> lock(mu_);
+    order_.push_back(call);
+  }
+  std::vector<const TestCall*> order() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return order_;
+  }
+
+ private:
+  mutable std::mutex mu_;  // held to append or copy only
+  std::vector<const TestCall*> order_;
+};
+
+// A CallCase submitted as a PredictBatcher::Call: records how often Done
+// ran, its status and thread; optionally blocks in Done (after recording)
+// to hold its leader busy. Nothing touches the call after Done's record,
+// so a waiter may destroy it once AwaitDone returned (unless it holds).
+class TestCall : public CallCase, public PredictBatcher::Call {
+ public:
+  TestCall(const InferenceModel<float>& model, int64_t rows, unsigned seed,
+           DoneLog* log = nullptr)
+      : CallCase(model, rows, seed),
+        PredictBatcher::Call(Input(), OutputMap()),
+        log_(log) {}
+
+  // Done blocks until `release` is ready.
+  void HoldDoneUntil(std::shared_future<void> release) {
+    hold_ = std::move(release);
+  }
+
+  void Done(absl::Status status) override {
+    std::shared_future<void> hold;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      ++done_count_;
+      status_ = std::move(status);
+      done_thread_ = std::this_thread::get_id();
+      if (log_ != nullptr) log_->Record(this);
+      hold = hold_;
+      done_cv_.notify_all();
+    }
+    if (hold.valid()) hold.wait();
+  }
+
+  // Waits (bounded) until Done has run (or started holding).
+  bool AwaitDone() {
+    std::unique_lock<std::mutex> lock(mu_);
+    return done_cv_.wait_for(lock, kEventTimeout,
+                             [this] { return done_count_ > 0; });
+  }
+  int done_count() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return done_count_;
+  }
+  absl::Status status() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return status_;
+  }
+  std::thread::id done_thread() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return done_thread_;
+  }
+
+ private:
+  DoneLog* const log_;
+  std::shared_future<void> hold_;  // set before Submit
+  mutable std::mutex mu_;          // held to record or read Done's facts
+  std::condition_variable done_cv_;
+  int done_count_ = 0;
+  absl::Status status_ = absl::UnknownError("Done never ran");
+  std::thread::id done_thread_;
+};
+
+void Submit(PredictBatcher& batcher, TestCall& call) {
+  batcher.Submit(*call.model, call, PredictOptions());
+}
+
+bool Withdraw(PredictBatcher& batcher, TestCall& call) {
+  return batcher.Withdraw(*call.model, call);
+}
+
+// Holds the leader of `first`'s model busy, deterministically: a thread
+// submits `first` to the idle version (so it leads, inside Submit) and
+// `first`'s Done blocks until Finish; calls submitted meanwhile only queue.
+// Declare it after the calls it may compute (it finishes on destruction).
+class BusyLeader {
+ public:
+  BusyLeader(PredictBatcher& batcher, TestCall& first) : first_(first) {
+    first.HoldDoneUntil(release_.get_future().share());
+    thread_ = std::thread([&batcher, &first] { Submit(batcher, first); });
+    leader_ = thread_.get_id();
+  }
+  ~BusyLeader() { Finish(); }
+  BusyLeader(const BusyLeader&) = delete;
+  BusyLeader& operator=(const BusyLeader&) = delete;
+
+  // Waits (bounded) until the leader sits in `first`'s Done.
+  bool AwaitBusy() { return first_.AwaitDone(); }
+  // Lets the leader go on and waits until its Submit returned: it computed
+  // every call queued meanwhile.
+  void Finish() {
+    if (!released_) {
+      released_ = true;
+      release_.set_value();
+    }
+    if (thread_.joinable()) thread_.join();
+  }
+  std::thread::id leader() const { return leader_; }
+
+ private:
+  TestCall& first_;
+  std::promise<void> release_;
+  bool released_ = false;
+  std::thread thread_;
+  std::thread::id leader_;
+};
 
 TEST(PredictBatcherTest, MergesOnlySmallCallsAndNothingWhenOff) {
   EXPECT_TRUE(PredictBatcher({64, {}}).Merges(1));
@@ -83,49 +203,110 @@ TEST(PredictBatcherTest, MergesOnlySmallCallsAndNothingWhenOff) {
   EXPECT_FALSE(PredictBatcher({0, {}}).Merges(1));
 }
 
-// A leader that waits for max_rows rows takes every call in one product:
-// the merge is certain, whatever the scheduling.
-TEST(PredictBatcherTest, OneMergedProductGivesEachCallItsOwnOutputs) {
+// An idle version adds no wait: the submitting thread computes its call
+// alone and runs Done before Submit returns.
+TEST(PredictBatcherTest, ACallAloneIsComputedInsideSubmit) {
   ComputePool pool(2);
   const auto model = MakeModel(1, pool);
-  PredictBatcher batcher({16, std::chrono::hours(1)});
-  std::vector<std::unique_ptr<CallCase>> calls;
-  unsigned seed = 1;
-  for (int64_t rows : {1, 2, 3, 4, 6}) {  // 16 rows together
-    calls.push_back(std::make_unique<CallCase>(*model, rows, seed++));
+  PredictBatcher batcher({64, {}});
+  for (int64_t rows : {1, 5, 63}) {
+    SCOPED_TRACE(rows);
+    TestCall call(*model, rows, static_cast<unsigned>(rows));
+    Submit(batcher, call);
+    EXPECT_EQ(call.done_count(), 1);
+    EXPECT_EQ(call.done_thread(), std::this_thread::get_id());
+    EXPECT_TRUE(call.status().ok()) << call.status();
+    EXPECT_LE(call.MaxError(), kTolerance);
+    EXPECT_EQ(batcher.active_versions(), 0u);
+    EXPECT_EQ(batcher.waiting_calls(), 0u);
+    EXPECT_FALSE(Withdraw(batcher, call));
   }
-  std::vector<absl::Status> statuses(calls.size());
-  std::vector<std::thread> threads;
-  for (size_t i = 0; i < calls.size(); ++i) {
-    threads.emplace_back(
-        [&, i] { statuses[i] = calls[i]->Run(batcher, FarDeadline()); });
-  }
-  for (std::thread& thread : threads) thread.join();
-  EXPECT_EQ(batcher.merged_products(), 1);
-  for (size_t i = 0; i < calls.size(); ++i) {
-    EXPECT_TRUE(statuses[i].ok()) << statuses[i];
-    EXPECT_LE(calls[i]->MaxError(), kTolerance) << "call " << i;
-  }
-  EXPECT_EQ(batcher.active_versions(), 0u);
+  EXPECT_EQ(batcher.merged_products(), 0);
 }
 
-// Many threads, mixed row counts, two versions at once: every call gets
+// Calls of `rows` samples queued behind a busy leader: Submit returns at
+// once, and once the leader is free it computes them in arrival order, in
+// products of whole calls of at most max_rows rows, `merged` of which merge
+// two calls or more, each call getting its own outputs.
+void ExpectQueuedCallsMerge(const InferenceModel<float>& model,
+                            int64_t max_rows, const std::vector<int64_t>& rows,
+                            int64_t merged) {
+  PredictBatcher batcher({max_rows, {}});
+  TestCall first(model, 1, 100);
+  DoneLog log;
+  std::vector<std::unique_ptr<TestCall>> queued;
+  for (size_t i = 0; i < rows.size(); ++i) {
+    queued.push_back(std::make_unique<TestCall>(
+        model, rows[i], static_cast<unsigned>(i + 1), &log));
+  }
+  BusyLeader leader(batcher, first);
+  ASSERT_TRUE(leader.AwaitBusy());
+  for (const auto& call : queued) {
+    Submit(batcher, *call);
+    EXPECT_EQ(call->done_count(), 0);
+  }
+  EXPECT_EQ(batcher.waiting_calls(), queued.size());
+  EXPECT_EQ(batcher.active_versions(), 1u);
+  EXPECT_EQ(batcher.merged_products(), 0);  // `first` computed alone
+
+  leader.Finish();
+  EXPECT_EQ(batcher.merged_products(), merged);
+  std::vector<const TestCall*> arrival;
+  for (const auto& call : queued) {
+    arrival.push_back(call.get());
+    EXPECT_EQ(call->done_count(), 1);
+    EXPECT_EQ(call->done_thread(), leader.leader());
+    EXPECT_TRUE(call->status().ok()) << call->status();
+    EXPECT_LE(call->MaxError(), kTolerance) << call->outputs.cols() << " rows";
+  }
+  EXPECT_EQ(log.order(), arrival);
+  EXPECT_EQ(first.done_count(), 1);
+  EXPECT_LE(first.MaxError(), kTolerance);
+  EXPECT_EQ(batcher.active_versions(), 0u);
+  EXPECT_EQ(batcher.waiting_calls(), 0u);
+}
+
+TEST(PredictBatcherTest, CallsQueuedBehindABusyLeaderMergeUpToMaxRows) {
+  ComputePool pool(2);
+  const auto model = MakeModel(2, pool);
+  {
+    SCOPED_TRACE("6 one-row calls, max_rows 4: products of 4 and 2");
+    ExpectQueuedCallsMerge(*model, 4, {1, 1, 1, 1, 1, 1}, 2);
+  }
+  {
+    SCOPED_TRACE("max_rows 4, whole calls in order: [3] [2 2] [1]");
+    ExpectQueuedCallsMerge(*model, 4, {3, 2, 2, 1}, 1);
+  }
+  {
+    SCOPED_TRACE("exactly max_rows 8 in one product: [1 2 3 2]");
+    ExpectQueuedCallsMerge(*model, 8, {1, 2, 3, 2}, 1);
+  }
+  {
+    SCOPED_TRACE("no two calls fit together: [3] [3] [3]");
+    ExpectQueuedCallsMerge(*model, 4, {3, 3, 3}, 0);
+  }
+}
+
+// Many threads, mixed row counts, two versions at once, some calls
+// withdrawn right after Submit: every call that was not withdrawn gets
 // exactly its own model's answer (never the other version's, never another
-// call's rows), and no per-version state outlives the calls.
+// call's rows) from exactly one Done; a withdrawn call's Done never runs
+// and its outputs stay untouched; no per-version state outlives the calls.
 TEST(PredictBatcherTest, ConcurrentCallsOnTwoVersionsAreNeverMixed) {
   ComputePool pool(2);
   const auto version1 = MakeModel(1, pool);
   const auto version2 = MakeModel(2, pool);
-  PredictBatcher batcher({32, {}});
   constexpr int kThreads = 12;
   constexpr int kCallsPerThread = 25;
   const int64_t kRows[] = {1, 2, 3, 5, 8, 13, 31};
-  std::vector<std::vector<std::unique_ptr<CallCase>>> cases(kThreads);
+  std::vector<std::vector<std::unique_ptr<TestCall>>> cases(kThreads);
+  std::vector<std::vector<char>> withdrawn(
+      kThreads, std::vector<char>(kCallsPerThread, 0));
   for (int t = 0; t < kThreads; ++t) {
     for (int c = 0; c < kCallsPerThread; ++c) {
       const InferenceModel<float>& model =
           (t + c) % 2 == 0 ? *version1 : *version2;
-      cases[t].push_back(std::make_unique<CallCase>(
+      cases[t].push_back(std::make_unique<TestCall>(
           model, kRows[(t * 7 + c) % 7], 1000 * t + c + 1));
     }
   }
@@ -134,116 +315,229 @@ TEST(PredictBatcherTest, ConcurrentCallsOnTwoVersionsAreNeverMixed) {
                 .cwiseAbs()
                 .maxCoeff(),
             1e-3f);
-  std::atomic<int> failures{0};
+  PredictBatcher batcher({32, {}});
+  std::atomic<int> timeouts{0};
   std::vector<std::thread> threads;
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&, t] {
-      for (auto& call : cases[t]) {
-        if (!call->Run(batcher, FarDeadline()).ok()) ++failures;
+      for (int c = 0; c < kCallsPerThread; ++c) {
+        TestCall& call = *cases[t][c];
+        Submit(batcher, call);
+        if (c % 4 == 3 && Withdraw(batcher, call)) withdrawn[t][c] = 1;
+      }
+      for (int c = 0; c < kCallsPerThread; ++c) {
+        if (!withdrawn[t][c] && !cases[t][c]->AwaitDone()) ++timeouts;
       }
     });
   }
   for (std::thread& thread : threads) thread.join();
-  EXPECT_EQ(failures.load(), 0);
-  // How much merging the scheduling allowed (not asserted: timing).
-  ::testing::Test::RecordProperty("merged_products",
-                                  static_cast<int>(batcher.merged_products()));
+  EXPECT_EQ(timeouts.load(), 0);
+  // How much merging and withdrawing the scheduling allowed (not asserted).
+  int withdrawn_calls = 0;
   for (int t = 0; t < kThreads; ++t) {
     for (int c = 0; c < kCallsPerThread; ++c) {
-      EXPECT_LE(cases[t][c]->MaxError(), kTolerance)
-          << "thread " << t << " call " << c;
+      const TestCall& call = *cases[t][c];
+      if (withdrawn[t][c]) {
+        ++withdrawn_calls;
+        EXPECT_EQ(call.done_count(), 0) << "thread " << t << " call " << c;
+        EXPECT_TRUE(call.OutputsUntouched()) << "thread " << t << " call " << c;
+        continue;
+      }
+      EXPECT_EQ(call.done_count(), 1) << "thread " << t << " call " << c;
+      EXPECT_TRUE(call.status().ok()) << call.status();
+      EXPECT_LE(call.MaxError(), kTolerance) << "thread " << t << " call " << c;
     }
   }
+  ::testing::Test::RecordProperty("merged_products",
+                                  static_cast<int>(batcher.merged_products()));
+  ::testing::Test::RecordProperty("withdrawn_calls", withdrawn_calls);
   EXPECT_EQ(batcher.active_versions(), 0u);
   EXPECT_EQ(batcher.waiting_calls(), 0u);
 }
 
-// Waits (bounded) until `calls` calls are queued.
-bool AwaitWaitingCalls(const PredictBatcher& batcher, size_t calls) {
-  for (int i = 0; i < 10000 && batcher.waiting_calls() != calls; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
-  return batcher.waiting_calls() == calls;
-}
-
-// A leader waits for 16 rows; a queued call whose deadline passes (and one
-// whose client cancels) leave with CANCELLED and untouched outputs, while
-// the leader and a later call complete together.
-TEST(PredictBatcherTest, QueuedCallsLeaveOnTheirDeadlineWhileOthersComplete) {
+// A queued call withdrawn (its client cancelled) leaves at once: its Done
+// never runs and its outputs stay untouched, while the calls around it
+// complete, merged together. A call taken or done can no longer leave.
+TEST(PredictBatcherTest, AWithdrawnCallNeverCompletesWhileOthersDo) {
   ComputePool pool(2);
   const auto model = MakeModel(3, pool);
-  PredictBatcher batcher({16, std::chrono::hours(1)});
-  CallCase leader(*model, 1, 1);
-  CallCase expiring(*model, 1, 2);
-  CallCase cancelled(*model, 2, 3);
-  CallCase completing(*model, 15, 4);  // 1 + 15: the leader's 16 rows
+  PredictBatcher batcher({8, {}});
+  TestCall first(*model, 1, 1);
+  TestCall before(*model, 1, 2);
+  TestCall leaving(*model, 2, 3);
+  TestCall after(*model, 3, 4);
+  BusyLeader leader(batcher, first);
+  ASSERT_TRUE(leader.AwaitBusy());
+  Submit(batcher, before);
+  Submit(batcher, leaving);
+  Submit(batcher, after);
+  ASSERT_EQ(batcher.waiting_calls(), 3u);
 
-  absl::Status leader_status;
-  std::thread leader_thread(
-      [&] { leader_status = leader.Run(batcher, FarDeadline()); });
-  ASSERT_TRUE(AwaitWaitingCalls(batcher, 1));
+  EXPECT_TRUE(Withdraw(batcher, leaving));
+  EXPECT_EQ(batcher.waiting_calls(), 2u);
+  EXPECT_FALSE(Withdraw(batcher, leaving));  // not queued any more
+  EXPECT_FALSE(Withdraw(batcher, first));    // computed, in its Done
 
-  const absl::Status expired =
-      expiring.Run(batcher, Clock::now() + std::chrono::milliseconds(30));
-  EXPECT_EQ(expired.code(), absl::StatusCode::kCancelled) << expired;
-  EXPECT_TRUE(expiring.outputs.array().isNaN().all());
+  leader.Finish();
+  EXPECT_EQ(leaving.done_count(), 0);
+  EXPECT_TRUE(leaving.OutputsUntouched());
+  for (const TestCall* call : {&first, &before, &after}) {
+    EXPECT_EQ(call->done_count(), 1);
+    EXPECT_TRUE(call->status().ok()) << call->status();
+    EXPECT_LE(call->MaxError(), kTolerance);
+  }
+  EXPECT_EQ(batcher.merged_products(), 1);  // before + after
+  EXPECT_FALSE(Withdraw(batcher, before));  // done
+  EXPECT_EQ(batcher.active_versions(), 0u);
+  EXPECT_EQ(batcher.waiting_calls(), 0u);
+}
 
-  std::atomic<bool> client_gone{false};
-  absl::Status cancelled_status;
-  std::thread cancelled_thread([&] {
-    cancelled_status = cancelled.Run(batcher, FarDeadline(),
-                                     [&] { return client_gone.load(); });
-  });
-  ASSERT_TRUE(AwaitWaitingCalls(batcher, 2));
-  client_gone = true;
-  cancelled_thread.join();
-  EXPECT_EQ(cancelled_status.code(), absl::StatusCode::kCancelled);
-  EXPECT_TRUE(cancelled.outputs.array().isNaN().all());
-  EXPECT_EQ(batcher.waiting_calls(), 1u);  // the leader, still waiting
+// A call that owns itself and is destroyed inside its own Done (as a gRPC
+// reactor may be); `results` records what it saw. ASan checks that the
+// batcher touches no call after its Done.
+class SelfDestroyingCall : public CallCase, public PredictBatcher::Call {
+ public:
+  struct Results {
+    std::mutex mu;  // held to record one result
+    std::vector<float> errors;
+    int failures = 0;
+  };
 
-  const absl::Status completed = completing.Run(batcher, FarDeadline());
-  leader_thread.join();
-  EXPECT_TRUE(completed.ok()) << completed;
-  EXPECT_TRUE(leader_status.ok()) << leader_status;
+  SelfDestroyingCall(const InferenceModel<float>& model, int64_t rows,
+                     unsigned seed, std::unique_ptr<SelfDestroyingCall>& slot,
+                     Results& results)
+      : CallCase(model, rows, seed),
+        PredictBatcher::Call(Input(), OutputMap()),
+        slot_(slot),
+        results_(results) {}
+
+  void Done(absl::Status status) override {
+    {
+      std::lock_guard<std::mutex> lock(results_.mu);
+      if (!status.ok()) ++results_.failures;
+      results_.errors.push_back(MaxError());
+    }
+    std::unique_ptr<SelfDestroyingCall> self = std::move(slot_);
+    // `self` destroys this call on return.
+  }
+
+ private:
+  std::unique_ptr<SelfDestroyingCall>& slot_;
+  SelfDestroyingCall::Results& results_;
+};
+
+TEST(PredictBatcherTest, CallsMayBeDestroyedInsideDone) {
+  ComputePool pool(2);
+  const auto model = MakeModel(4, pool);
+  PredictBatcher batcher({16, {}});
+  SelfDestroyingCall::Results results;
+  std::vector<std::unique_ptr<SelfDestroyingCall>> slots(4);
+  {
+    TestCall first(*model, 1, 1);
+    BusyLeader leader(batcher, first);
+    ASSERT_TRUE(leader.AwaitBusy());
+    for (size_t i = 0; i + 1 < slots.size(); ++i) {  // merged behind it
+      slots[i] = std::make_unique<SelfDestroyingCall>(
+          *model, static_cast<int64_t>(i + 1), static_cast<unsigned>(i + 2),
+          slots[i], results);
+      batcher.Submit(*model, *slots[i], PredictOptions());
+    }
+    leader.Finish();
+  }
+  slots.back() =
+      std::make_unique<SelfDestroyingCall>(*model, 2, 9, slots.back(), results);
+  batcher.Submit(*model, *slots.back(), PredictOptions());  // alone
+  for (const auto& slot : slots) EXPECT_EQ(slot, nullptr);
+  EXPECT_EQ(results.failures, 0);
+  ASSERT_EQ(results.errors.size(), slots.size());
+  for (float error : results.errors) EXPECT_LE(error, kTolerance);
   EXPECT_EQ(batcher.merged_products(), 1);
-  EXPECT_LE(leader.MaxError(), kTolerance);
-  EXPECT_LE(completing.MaxError(), kTolerance);
   EXPECT_EQ(batcher.active_versions(), 0u);
 }
 
-// A leader whose own call stops while it waits for more rows leaves with
-// CANCELLED and hands leadership to the next waiting call, which then
-// completes with a later one.
-TEST(PredictBatcherTest, AStoppedLeaderHandsOnLeadership) {
+// With max_delay, a lone call waits for company instead of computing
+// inside Submit; the call that brings the queue to max_rows leads it at
+// once, before its Submit returns. (The delay is an hour: it never fires.)
+TEST(PredictBatcherTest, TheCallThatFillsMaxRowsLeadsTheDelayedQueue) {
   ComputePool pool(2);
-  const auto model = MakeModel(4, pool);
-  PredictBatcher batcher({16, std::chrono::hours(1)});
-  CallCase leader(*model, 1, 1);
-  CallCase next_leader(*model, 2, 2);
-  CallCase last(*model, 14, 3);  // 2 + 14: the next leader's 16 rows
-  std::atomic<bool> leader_gone{false};
-  absl::Status leader_status;
-  std::thread leader_thread([&] {
-    leader_status =
-        leader.Run(batcher, FarDeadline(), [&] { return leader_gone.load(); });
-  });
-  ASSERT_TRUE(AwaitWaitingCalls(batcher, 1));
-  absl::Status next_status;
-  std::thread next_thread(
-      [&] { next_status = next_leader.Run(batcher, FarDeadline()); });
-  ASSERT_TRUE(AwaitWaitingCalls(batcher, 2));
-  leader_gone = true;
-  leader_thread.join();
-  EXPECT_EQ(leader_status.code(), absl::StatusCode::kCancelled);
-  EXPECT_TRUE(leader.outputs.array().isNaN().all());
-  const absl::Status last_status = last.Run(batcher, FarDeadline());
-  next_thread.join();
-  EXPECT_TRUE(next_status.ok()) << next_status;
-  EXPECT_TRUE(last_status.ok()) << last_status;
+  const auto model = MakeModel(5, pool);
+  TestCall lone(*model, 1, 1);
+  TestCall second(*model, 2, 2);
+  TestCall filling(*model, 5, 3);  // 1 + 2 + 5: max_rows
+  PredictBatcher batcher({8, std::chrono::hours(1)});
+  Submit(batcher, lone);
+  EXPECT_EQ(lone.done_count(), 0);
+  EXPECT_EQ(batcher.waiting_calls(), 1u);
+  Submit(batcher, second);
+  EXPECT_EQ(second.done_count(), 0);
+  EXPECT_EQ(batcher.waiting_calls(), 2u);
+
+  Submit(batcher, filling);
+  for (const TestCall* call : {&lone, &second, &filling}) {
+    EXPECT_EQ(call->done_count(), 1);
+    EXPECT_EQ(call->done_thread(), std::this_thread::get_id());
+    EXPECT_TRUE(call->status().ok()) << call->status();
+    EXPECT_LE(call->MaxError(), kTolerance);
+  }
   EXPECT_EQ(batcher.merged_products(), 1);
-  EXPECT_LE(next_leader.MaxError(), kTolerance);
-  EXPECT_LE(last.MaxError(), kTolerance);
-  EXPECT_EQ(batcher.active_versions(), 0u);
+  EXPECT_EQ(batcher.waiting_calls(), 0u);
+}
+
+// Waits (bounded) until no version has calls queued or computing (or a
+// delay pending): the delay thread has left every queue.
+bool AwaitIdle(const PredictBatcher& batcher) {
+  const auto deadline = std::chrono::steady_clock::now() + kEventTimeout;
+  while (batcher.active_versions() != 0) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return true;
+}
+
+// Calls that never reach max_rows are computed by the delay thread once
+// max_delay passed, never inside Submit, each with its own outputs.
+TEST(PredictBatcherTest, TheDelayThreadComputesCallsThatNeverFillMaxRows) {
+  ComputePool pool(2);
+  const auto model = MakeModel(6, pool);
+  std::vector<std::unique_ptr<TestCall>> calls;
+  for (int64_t rows : {1, 2, 3}) {
+    calls.push_back(
+        std::make_unique<TestCall>(*model, rows, static_cast<unsigned>(rows)));
+  }
+  PredictBatcher batcher({64, std::chrono::milliseconds(20)});
+  for (const auto& call : calls) Submit(batcher, *call);
+  for (const auto& call : calls) ASSERT_TRUE(call->AwaitDone());
+  // Only the delay thread leads a queue that stays below max_rows.
+  const std::thread::id delay_thread = calls.front()->done_thread();
+  EXPECT_NE(delay_thread, std::this_thread::get_id());
+  for (const auto& call : calls) {
+    EXPECT_EQ(call->done_count(), 1);
+    EXPECT_EQ(call->done_thread(), delay_thread);
+    EXPECT_TRUE(call->status().ok()) << call->status();
+    EXPECT_LE(call->MaxError(), kTolerance);
+  }
+  ::testing::Test::RecordProperty("merged_products",
+                                  static_cast<int>(batcher.merged_products()));
+  EXPECT_TRUE(AwaitIdle(batcher));
+  EXPECT_EQ(batcher.waiting_calls(), 0u);
+}
+
+// The delay thread stops cleanly: unused, and with a delay pending whose
+// only call was withdrawn (which then never completes).
+TEST(PredictBatcherTest, DestructsCleanlyWithADelayThread) {
+  { PredictBatcher unused({8, std::chrono::milliseconds(50)}); }
+  ComputePool pool(2);
+  const auto model = MakeModel(7, pool);
+  TestCall call(*model, 1, 1);
+  {
+    PredictBatcher batcher({8, std::chrono::hours(1)});
+    Submit(batcher, call);
+    EXPECT_EQ(batcher.waiting_calls(), 1u);
+    EXPECT_TRUE(Withdraw(batcher, call));
+    EXPECT_EQ(batcher.waiting_calls(), 0u);
+  }
+  EXPECT_EQ(call.done_count(), 0);
+  EXPECT_TRUE(call.OutputsUntouched());
 }
 
 }  // namespace

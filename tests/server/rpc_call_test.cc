@@ -25,7 +25,7 @@ class RecordingObserver : public RpcObserver {
 
 class OnlyPredict : public RpcAdmission {
  public:
-  absl::Status Admit(const grpc::ServerContext&, absl::string_view method,
+  absl::Status Admit(const grpc::ServerContextBase&, absl::string_view method,
                      std::string* caller) const override {
     *caller = "tester";
     if (method == "Predict") return absl::OkStatus();
