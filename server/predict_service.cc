@@ -84,6 +84,10 @@ class BnMlpServiceImpl::PredictCall final : public grpc::ServerUnaryReactor {
   RpcCall rpc_;
   std::optional<PredictPlan> plan_;
   std::optional<Batched> batched_;
+  // Set (release) once plan_ and batched_ are in place, read (acquire) by
+  // OnCancel, which gRPC runs on another thread after the handler returned
+  // (a hand-off inside gRPC that ThreadSanitizer cannot see).
+  std::atomic<bool> batched_ready_{false};
   // Set (release) as Complete finishes and read (acquire) by OnDone, so that
   // ThreadSanitizer sees the call handed from the thread that completed it
   // to the one that deletes it (the hand-off inside gRPC is invisible to it).
@@ -120,6 +124,7 @@ void BnMlpServiceImpl::PredictCall::Start() {
         *this, plan_->input,
         ShapeOutputTensor(plan_->input.samples(), model.output_size(),
                           response_.mutable_outputs()));
+    batched_ready_.store(true, std::memory_order_release);
     return service_.predict_batcher_.Submit(model, *batched_, plan_->chunking);
   }
   if (!model.UsesComputePool(plan_->input.samples(),
@@ -133,7 +138,7 @@ void BnMlpServiceImpl::PredictCall::Start() {
 }
 
 void BnMlpServiceImpl::PredictCall::OnCancel() {
-  if (!batched_.has_value()) return;
+  if (!batched_ready_.load(std::memory_order_acquire)) return;
   if (service_.predict_batcher_.Withdraw(*plan_->snapshot.inference,
                                          *batched_)) {
     Complete(service_.WhyCallStopped(
