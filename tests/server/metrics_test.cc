@@ -8,7 +8,10 @@
 #include <memory>
 #include <string>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "bnmlp/v1/bnmlp.grpc.pb.h"
 #include "common/build_info.h"
 #include "gmock/gmock.h"
@@ -142,9 +145,19 @@ TEST(ServerMetricsTest, TheServerCountsItsCallsAndServesThem) {
   grpc::ClientContext predict_context;
   ASSERT_TRUE(stub->Predict(&predict_context, predict, &response).ok());
 
-  // A plain HTTP GET, as Prometheus scrapes.
-  const std::string scrape =
-      HttpGetForTest("127.0.0.1", (*server)->metrics_port(), "/metrics");
+  // A plain HTTP GET, as Prometheus scrapes. The server may still be
+  // finishing the call (and holding its memory) when the client has its
+  // answer: scrape again (bounded) until the reservation is back.
+  const auto scrape_metrics = [&] {
+    return HttpGetForTest("127.0.0.1", (*server)->metrics_port(), "/metrics");
+  };
+  std::string scrape = scrape_metrics();
+  const absl::Time give_up = absl::Now() + absl::Seconds(10);
+  while (!absl::StrContains(scrape, "bnmlp_memory_bytes{kind=\"serving\"} 0") &&
+         absl::Now() < give_up) {
+    absl::SleepFor(absl::Milliseconds(5));
+    scrape = scrape_metrics();
+  }
   EXPECT_THAT(scrape, HasSubstr("200 OK"));
   EXPECT_THAT(scrape, HasSubstr("bnmlp_rpc_requests_total{code=\"OK\","
                                 "method=\"Predict\"} 1"));
