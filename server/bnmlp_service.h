@@ -230,7 +230,7 @@ class BnMlpServiceImpl final
   PredictBatcher predict_batcher_;
   const std::shared_ptr<NativeModelFormat> native_format_;
   std::atomic<bool> stopping_{false};
-  std::atomic<int> predict_calls_{0};  // PredictCalls alive
+  std::atomic<int> predict_calls_{0};  // Predicts admitted, not answered
   const std::shared_ptr<DatasetRegistry> datasets_;
   const std::shared_ptr<MemoryBudget> training_memory_;
   const std::shared_ptr<MemoryBudget> serving_memory_;

@@ -46,12 +46,7 @@ class BnMlpServiceImpl::PredictCall final : public grpc::ServerUnaryReactor {
         context_(context),
         request_(request),
         response_(response),
-        rpc_(service.rpc_, context, "Predict", request.name()) {
-    service_.predict_calls_.fetch_add(1, std::memory_order_relaxed);
-  }
-  ~PredictCall() override {
-    service_.predict_calls_.fetch_sub(1, std::memory_order_relaxed);
-  }
+        rpc_(service.rpc_, context, "Predict", request.name()) {}
 
   // Admits, validates and computes the call, or hands it to whoever will.
   void Start();
@@ -84,6 +79,7 @@ class BnMlpServiceImpl::PredictCall final : public grpc::ServerUnaryReactor {
   RpcCall rpc_;
   std::optional<PredictPlan> plan_;
   std::optional<Batched> batched_;
+  bool counted_ = false;  // in predict_calls_ (until Complete)
   // Set (release) once plan_ and batched_ are in place, read (acquire) by
   // OnCancel, which gRPC runs on another thread after the handler returned
   // (a hand-off inside gRPC that ThreadSanitizer cannot see).
@@ -107,7 +103,11 @@ void BnMlpServiceImpl::PredictCall::Start() {
   if (absl::Status admitted = rpc_.Admit(); !admitted.ok()) {
     return Complete(admitted);
   }
-  const int calls = service_.predict_calls_.load(std::memory_order_relaxed);
+  // Counted from here until Complete (not until OnDone, which gRPC may run
+  // well after the client has its answer).
+  const int calls =
+      service_.predict_calls_.fetch_add(1, std::memory_order_relaxed) + 1;
+  counted_ = true;
   if (calls > service_.options_.max_predict_calls) {
     return Complete(absl::ResourceExhaustedError(
         absl::StrCat(calls - 1,
@@ -149,6 +149,7 @@ void BnMlpServiceImpl::PredictCall::OnCancel() {
 }
 
 void BnMlpServiceImpl::PredictCall::Complete(const absl::Status& status) {
+  if (counted_) service_.predict_calls_.fetch_sub(1, std::memory_order_relaxed);
   if (status.ok()) {
     service_.FinishPredictResponse(*plan_, request_.name(), &response_);
   }
