@@ -168,9 +168,19 @@ TEST_F(ModelStoreServiceTest, TrainingCutOffComesBackInterrupted) {
     ASSERT_TRUE(training.WaitForEpochEnds(1));
     // A crash: the STATE file still says TRAINING. Simulated by copying the
     // store while training runs, and starting on the copy.
+    // Files come and go while training writes versions (temporaries
+    // renamed into place, old versions pruned): a copy that met a file
+    // vanishing is retried (bounded).
     const std::string copy = dir_ + "-copy";
-    std::filesystem::remove_all(copy);
-    std::filesystem::copy(dir_, copy, std::filesystem::copy_options::recursive);
+    std::error_code copy_error;
+    for (int attempt = 0; attempt < 50; ++attempt) {
+      std::filesystem::remove_all(copy);
+      copy_error.clear();
+      std::filesystem::copy(
+          dir_, copy, std::filesystem::copy_options::recursive, copy_error);
+      if (!copy_error) break;
+    }
+    ASSERT_FALSE(copy_error) << copy_error.message();
     std::filesystem::remove(copy + "/LOCK");
     training.Cancel();
     training.Join();
