@@ -27,9 +27,14 @@ extern "C" const char* __tsan_default_options() {
 // finishes a call and Run on a gRPC thread (CallbackWithSuccessTag), and
 // the reactor's OnDone is called on a gRPC thread other than the one that
 // constructed it (ServerCallbackUnaryImpl::CallOnDone, a virtual call: a
-// "race on vptr"), both through uninstrumented queues. Our handlers never
-// run inside either; what OnDone does (delete the call) is ordered after
-// the call's completion by an atomic of our own (PredictCall::completed_).
+// "race on vptr"), both through uninstrumented queues; and a reactor
+// finished before gRPC has bound it (a merged Predict answered by its
+// leader, a large one by its thread, while its handler is returning) keeps
+// the status in a backlog guarded by gRPC's own mutex, an absl::Mutex TSan
+// cannot see (ServerUnaryReactor::InternalBindCall reads it). Our handlers
+// never run inside any of these; what OnDone does (delete the call) is
+// ordered after the call's completion by an atomic of our own
+// (PredictCall::completed_).
 //
 // gRPC's own background threads (the global timer, executors) are started
 // by libgpr and may still be finishing when a short-lived process such as
@@ -39,5 +44,6 @@ extern "C" const char* __tsan_default_suppressions() {
   return "race:grpc::internal::CallOpSet<\n"
          "race:grpc::internal::CallbackWithSuccessTag::\n"
          "race:ServerCallbackUnaryImpl::CallOnDone\n"
+         "race:grpc::ServerUnaryReactor::InternalBindCall\n"
          "thread:grpc_core::Thread::Thread\n";
 }
