@@ -8,6 +8,15 @@
 #include <vector>
 
 namespace bnmlp {
+namespace {
+
+// The leader thread's Predict workspace, alone or merged: one per thread.
+PredictWorkspace<float>& LeaderWorkspace() {
+  thread_local PredictWorkspace<float> workspace;
+  return workspace;
+}
+
+}  // namespace
 
 // The calls on one model version. Guarded by PredictBatcher::mu_.
 struct PredictBatcher::VersionQueue {
@@ -144,7 +153,7 @@ absl::Status PredictBatcher::ComputeBatch(const InferenceModel<float>& model,
     return ComputeMerged(model, batch, chunking);
   }
   // Alone, a call runs as it would without batching, on its own buffers.
-  thread_local PredictWorkspace<float> workspace;
+  PredictWorkspace<float>& workspace = LeaderWorkspace();
   const Call& only = *batch.front();
   const absl::Status status = Predict(model, only.input_, only.outputs_,
                                       workspace, NeverStop, chunking);
@@ -158,7 +167,7 @@ absl::Status PredictBatcher::ComputeBatch(const InferenceModel<float>& model,
 absl::Status PredictBatcher::ComputeMerged(const InferenceModel<float>& model,
                                            const std::vector<Call*>& batch,
                                            const PredictOptions& chunking) {
-  thread_local PredictWorkspace<float> workspace;
+  PredictWorkspace<float>& workspace = LeaderWorkspace();
   thread_local std::vector<PredictInput<float>> parts;
   thread_local Vector<float> gathered_inputs;
   thread_local Vector<float> gathered_outputs;
