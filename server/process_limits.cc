@@ -50,8 +50,9 @@ std::optional<int64_t> ReadLimitFile(const std::string& path) {
 
 }  // namespace
 
-void ReturnLargeBlocksToTheSystem(int bytes) {
-  mallopt(M_MMAP_THRESHOLD, bytes);  // fixed: no dynamic adjustment
+void ReturnLargeBlocksToTheSystem(int mmap_bytes, int kept_top_bytes) {
+  mallopt(M_MMAP_THRESHOLD, mmap_bytes);  // fixed: no dynamic adjustment
+  mallopt(M_TRIM_THRESHOLD, kept_top_bytes);
 }
 
 int64_t MemoryLimitBytes(int64_t physical_bytes,

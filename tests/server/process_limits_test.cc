@@ -1,11 +1,15 @@
 #include "server/process_limits.h"
 
+#include <malloc.h>
 #include <sys/resource.h>
 
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <string>
+#include <vector>
 
 #include "gtest/gtest.h"
 
@@ -80,6 +84,34 @@ TEST(DefaultMaxMemoryBytesTest, IsMostOfWhatTheProcessMayUse) {
   EXPECT_GT(DefaultMaxMemoryBytes(), limit / 2);
   EXPECT_LT(DefaultMaxMemoryBytes(), limit);
 }
+
+// glibc's allocator is what is tuned; sanitizer builds replace it with
+// their own, which ignores mallopt, so the test exists where glibc serves.
+#if !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
+TEST(ReturnLargeBlocksToTheSystemTest, BigBlocksAreMappedSmallerOnesKept) {
+  constexpr int kMapped = 1 << 20;
+  constexpr int kKept = 4 << 20;
+  ReturnLargeBlocksToTheSystem(kMapped, kKept);
+
+  // A block of kMapped or more is a mapping of its own, gone when freed.
+  const size_t mapped_before = mallinfo2().hblkhd;
+  auto big = std::make_unique<char[]>(2 * kMapped);
+  std::memset(big.get(), 1, 2 * kMapped);
+  EXPECT_GE(mallinfo2().hblkhd, mapped_before + 2 * kMapped);
+  big.reset();
+  EXPECT_EQ(mallinfo2().hblkhd, mapped_before);
+
+  // Smaller blocks (a large Predict's request buffers) freed at the top of
+  // the heap stay there for the next call: 2 MiB < kKept is not trimmed.
+  std::vector<std::unique_ptr<char[]>> blocks;
+  for (int i = 0; i < 4; ++i) {
+    blocks.push_back(std::make_unique<char[]>(kMapped / 2));
+    std::memset(blocks.back().get(), 1, kMapped / 2);
+  }
+  blocks.clear();
+  EXPECT_GE(mallinfo2().keepcost, static_cast<size_t>(2 * kMapped));
+}
+#endif
 
 }  // namespace
 }  // namespace bnmlp
