@@ -10,6 +10,7 @@
 #include "core/layer_layout.h"
 #include "core/loss.h"
 #include "core/parallel_product.h"
+#include "core/product_panels.h"
 
 namespace bnmlp {
 namespace {
@@ -96,6 +97,7 @@ InferenceModel<T> InferenceModel<T>::FromModel(const Model<T>& model,
     m.layers_.push_back(
         Layer{f.weight.template cast<T>(), f.bias.template cast<T>(),
               layout.output_layer ? Activation::kIdentity : config.activation});
+    m.layers_.back().panel_cols = FastestPanelCols(m.layers_.back().weight);
     carry_scale = e.out_scale;
     carry_shift = e.out_shift;
   }
@@ -171,7 +173,8 @@ absl::Status Predict(const InferenceModel<T>& model,
           out, w, ConstMatrixMap<T>(in, in_rows, cols),
           options.calling_thread_only ? CallingThreadPool() : model.pool(),
           BiasActivationEpilogue(out, model.activation(l),
-                                 model.bias(l).data()));
+                                 model.bias(l).data()),
+          model.panel_cols(l));
       in = out.data();
       in_rows = out.rows();
     }

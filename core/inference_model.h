@@ -55,6 +55,9 @@ class InferenceModel {
   const RowMajorMatrix<T>& weight(int l) const { return layers_[l].weight; }
   const Vector<T>& bias(int l) const { return layers_[l].bias; }
   Activation activation(int l) const { return layers_[l].activation; }
+  // The column panels layer l's products run in (0: whole products),
+  // measured once here by FastestPanelCols (core/product_panels.h).
+  Eigen::Index panel_cols(int l) const { return layers_[l].panel_cols; }
   // FromModel's transient memory beyond the result: one layer's weight in
   // double while it is folded, 2 x 4 bytes per parameter at most.
   static int64_t FoldTransientBytes(int64_t parameters) {
@@ -85,6 +88,7 @@ class InferenceModel {
     RowMajorMatrix<T> weight;  // [out, in], BatchNorm folded in
     Vector<T> bias;            // [out]
     Activation activation;
+    Eigen::Index panel_cols = 0;
   };
   InferenceModel(const ModelConfig& config, ComputePool& pool)
       : config_(config), pool_(&pool) {}

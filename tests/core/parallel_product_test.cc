@@ -37,6 +37,42 @@ TEST(ParallelProductTest, MatchesThePlainProduct) {
   EXPECT_TRUE(buffer.rightCols(71).isZero());
 }
 
+// Panels (the last one narrower) compute the same product as a whole one.
+TEST(ParallelProductTest, PanelsMatchTheWholeProduct) {
+  const RowMajorMatrix<float> w = RowMajorMatrix<float>::Random(96, 70);
+  for (Eigen::Index cols : {1, 3, 4, 5, 11, 64}) {
+    const Matrix<float> x = Matrix<float>::Random(70, cols);
+    const Matrix<float> whole = w * x;
+    for (Eigen::Index panel : {1, 2, 4}) {
+      Matrix<float> panelled = Matrix<float>::Constant(96, cols, 7.0f);
+      ProductInPanels(panelled, w, x, panel);
+      EXPECT_TRUE(panelled.isApprox(whole, 1e-6f))
+          << cols << " columns in panels of " << panel;
+    }
+  }
+}
+
+// ParallelProduct in panels, split over the pool or not, and past
+// kMaxPanelledCols (whole again): every entry written, epilogue on all.
+TEST(ParallelProductTest, PanelsSplitOrNotCoverTheWholeResult) {
+  ComputePool pool(2);
+  const RowMajorMatrix<float> w = RowMajorMatrix<float>::Random(256, 784);
+  for (Eigen::Index cols : {Eigen::Index{2}, Eigen::Index{7}, Eigen::Index{64},
+                            kMaxPanelledCols + 9}) {
+    const Matrix<float> x = Matrix<float>::Random(784, cols);
+    Matrix<float> y = Matrix<float>::Constant(256, cols, 7.0f);
+    std::atomic<int64_t> epilogue_entries{0};
+    ParallelProduct(
+        y, w, x, pool,
+        [&](Eigen::Index, Eigen::Index, Eigen::Index rows, Eigen::Index n) {
+          epilogue_entries += rows * n;
+        },
+        /*panel_cols=*/4);
+    EXPECT_TRUE(y.isApprox(w * x, 1e-5f)) << cols << " columns";
+    EXPECT_EQ(epilogue_entries.load(), 256 * cols);
+  }
+}
+
 // Column-major results split by columns when the right operand is the
 // larger (and by rows otherwise), into uneven blocks on three threads.
 TEST(ParallelProductTest, EitherSplitOnUnevenBlocks) {
