@@ -112,6 +112,14 @@ class PredictWorkspace {
   int64_t allocated_values() const {
     return buffers_[0].size() + buffers_[1].size();
   }
+  // Frees both buffers if they hold more than `max_bytes`: a thread that
+  // keeps a workspace between calls bounds what it keeps (a wide model's
+  // chunk may need far more than the usual calls).
+  void TrimTo(int64_t max_bytes) {
+    if (allocated_values() * static_cast<int64_t>(sizeof(T)) > max_bytes) {
+      *this = PredictWorkspace();
+    }
+  }
 
  private:
   Vector<T> buffers_[2];

@@ -38,9 +38,8 @@ struct ServerOptions {
   // How many large Predict computations run at once; the rest queue
   // (ServiceOptions::max_concurrent_predicts).
   int max_concurrent_predicts = 1;
-  // Predicts in progress at most (ServiceOptions::max_predict_calls); the
-  // default matches gRPC's thread limit for the other calls.
-  int max_predict_calls = 256;
+  // Predicts in progress at most (ServiceOptions::max_predict_calls).
+  int max_predict_calls = ServiceOptions{}.max_predict_calls;
   // Dynamic batching of small Predicts (ServiceOptions::batching):
   // max_rows 0 to kDefaultMaxChunkRows, max_delay 0 to 1 s.
   PredictBatcherOptions batching;

@@ -2,18 +2,12 @@
 
 #include <algorithm>
 #include <chrono>
-#include <cmath>
 #include <limits>
-#include <optional>
 #include <string>
 #include <utility>
 
-#include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
-#include "absl/types/span.h"
 #include "common/status_macros.h"
-#include "core/inference_model.h"
-#include "core/predict.h"
 #include "core/trainer.h"
 #include "server/event_log.h"
 #include "server/progress_sender.h"

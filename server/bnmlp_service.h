@@ -76,7 +76,8 @@ struct ServiceOptions {
   std::shared_ptr<CallMemoryHolds> call_memory;
   // The most Predicts in progress at once; beyond it a Predict gets
   // RESOURCE_EXHAUSTED at once. (On the callback API a call holds no
-  // thread, so gRPC's thread limit no longer bounds the requests held.)
+  // thread, so gRPC's thread limit no longer bounds the requests held; the
+  // default matches that limit for the other calls.)
   int max_predict_calls = 256;
   // Dynamic batching: concurrent small Predicts on the same model version
   // merge into one product (server/predict_batcher.h); --batch_max_rows,

@@ -39,6 +39,11 @@ int CallThreads::threads() const {
   return static_cast<int>(threads_.size() - exited_.size());
 }
 
+int CallThreads::idle_threads() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return idle_;
+}
+
 void CallThreads::Loop() {
   std::unique_lock<std::mutex> lock(mu_);
   for (;;) {

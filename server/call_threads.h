@@ -35,8 +35,9 @@ class CallThreads {
   // Runs `work` soon on a thread that runs nothing else meanwhile.
   void Run(absl::AnyInvocable<void() &&> work);
 
-  // Threads alive right now (tests).
+  // Threads alive right now, and how many of them wait for work (tests).
   int threads() const;
+  int idle_threads() const;
 
  private:
   void Loop();

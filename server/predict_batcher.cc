@@ -157,10 +157,7 @@ absl::Status PredictBatcher::ComputeBatch(const InferenceModel<float>& model,
   const Call& only = *batch.front();
   const absl::Status status = Predict(model, only.input_, only.outputs_,
                                       workspace, NeverStop, chunking);
-  if (workspace.allocated_values() * static_cast<int64_t>(sizeof(float)) >
-      kKeptBufferBytes) {
-    workspace = PredictWorkspace<float>();
-  }
+  workspace.TrimTo(kKeptBufferBytes);
   return status;
 }
 
@@ -193,14 +190,14 @@ absl::Status PredictBatcher::ComputeMerged(const InferenceModel<float>& model,
     }
   }
   parts.clear();
-  if ((gathered_inputs.size() + gathered_outputs.size() +
-       workspace.allocated_values()) *
-          static_cast<int64_t>(sizeof(float)) >
-      kKeptBufferBytes) {
+  const int64_t gathered_bytes =
+      (gathered_inputs.size() + gathered_outputs.size()) *
+      static_cast<int64_t>(sizeof(float));
+  if (gathered_bytes > kKeptBufferBytes) {
     gathered_inputs = Vector<float>();
     gathered_outputs = Vector<float>();
-    workspace = PredictWorkspace<float>();
   }
+  workspace.TrimTo(kKeptBufferBytes);
   return status;
 }
 

@@ -79,7 +79,9 @@ struct PredictBatcherOptions {
 // (never during a product or a Done).
 class PredictBatcher {
  public:
-  // The gather buffers a thread keeps between merged products.
+  // The most a thread keeps between Predicts, in its workspace and again in
+  // its gather buffers: 512 samples of models up to 1,024 units wide stay
+  // allocation-free.
   static constexpr int64_t kKeptBufferBytes = int64_t{4} << 20;
 
   // One Predict submitted to the batcher. Not copyable; the owner keeps it

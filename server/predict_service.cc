@@ -14,14 +14,6 @@
 #include "server/tensor_views.h"
 
 namespace bnmlp {
-namespace {
-
-// The most a thread's Predict workspace keeps between calls: 512 samples of
-// models up to 1,024 units wide stay allocation-free.
-constexpr int64_t kKeptWorkspaceBytes = int64_t{4} << 20;
-
-}  // namespace
-
 // A validated Predict, ready to compute.
 struct BnMlpServiceImpl::PredictPlan {
   ModelSnapshot snapshot;  // keeps the model version alive
@@ -223,15 +215,12 @@ absl::Status BnMlpServiceImpl::RunPredict(
   MatrixMap<float> outputs = ShapeOutputTensor(samples, model.output_size(),
                                                response.mutable_outputs());
   // One workspace per thread: Predict allocates nothing once it is warm.
-  // A workspace grown beyond kKeptWorkspaceBytes (by a wide model) is freed
-  // when the call ends, so idle threads keep at most that much outside the
-  // budget.
+  // A workspace grown beyond what the batcher's threads keep (by a wide
+  // model) is freed when the call ends, so idle threads keep at most that
+  // much outside the budget.
   thread_local PredictWorkspace<float> workspace;
   const absl::Cleanup trim_workspace = [] {
-    if (workspace.allocated_values() * static_cast<int64_t>(sizeof(float)) >
-        kKeptWorkspaceBytes) {
-      workspace = PredictWorkspace<float>();
-    }
+    workspace.TrimTo(PredictBatcher::kKeptBufferBytes);
   };
   const auto should_stop = [&] { return CallShouldStop(context); };
   const absl::Status predicted = bnmlp::Predict(

@@ -388,6 +388,23 @@ TEST(PredictWorkspaceTest, GrowsToTheLargestChunkAndNoFurther) {
   EXPECT_EQ(workspace.allocated_values(), 2 * 16 * 32);
 }
 
+TEST(PredictWorkspaceTest, TrimToFreesOnlyWhatIsBeyondTheBound) {
+  ModelConfig c;
+  c.layer_sizes = {8, 16, 4, 2};
+  const InferenceModel<float> folded =
+      InferenceModel<float>::FromModel(*Model<float>::Create(c));
+  PredictWorkspace<float> workspace;
+  Folded(folded, RandomSamples(8, 10, 1), workspace, PredictOptions());
+  const int64_t bytes = 2 * 16 * 10 * 4;
+  workspace.TrimTo(bytes);  // exactly at the bound: kept
+  EXPECT_EQ(workspace.allocated_values() * 4, bytes);
+  workspace.TrimTo(bytes - 1);
+  EXPECT_EQ(workspace.allocated_values(), 0);
+  // Still usable: it grows again.
+  Folded(folded, RandomSamples(8, 3, 1), workspace, PredictOptions());
+  EXPECT_EQ(workspace.allocated_values(), 2 * 16 * 3);
+}
+
 TEST(PredictWorkspaceTest, ChunkRowsKeepTheWorkspaceWithinItsBound) {
   ModelConfig c;
   c.layer_sizes = {8, 1000, 4, 2};

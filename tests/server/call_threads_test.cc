@@ -83,8 +83,14 @@ TEST(CallThreadsTest, IdleThreadsAreReusedAndExtraOnesExit) {
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
   EXPECT_EQ(threads.threads(), 2);
-  // Sequential work then runs on those idle threads: no new thread.
+  // Sequential work then runs on those idle threads: no new thread. (Each
+  // round first waits for the last one's thread to be idle again: it
+  // signals the test before its work returns.)
   for (int i = 0; i < 20; ++i) {
+    for (int spins = 0;
+         threads.idle_threads() < threads.threads() && spins < 30000; ++spins) {
+      std::this_thread::sleep_for(std::chrono::microseconds(100));
+    }
     std::mutex mu;
     std::condition_variable cv;
     bool ran = false;
