@@ -27,8 +27,9 @@ struct PredictBatcher::VersionQueue {
   int64_t waiting_rows = 0;       // their samples
   // A thread is computing this queue's calls (Lead): new calls only queue.
   bool computing = false;
-  bool delayed = false;  // the delay thread will lead it (max_delay > 0)
-  // Waiting calls, plus the leader while computing, plus a pending delay.
+  bool delayed = false;  // a delay is due to lead it (max_delay > 0)
+  // Waiting calls, plus the leader while computing. (A pending delay is
+  // not one: it finds the queue by address when due, if any is left.)
   int users = 0;
 };
 
@@ -209,7 +210,6 @@ void PredictBatcher::Leave(const InferenceModel<float>& model,
 void PredictBatcher::StartDelay(const InferenceModel<float>& model,
                                 VersionQueue& queue) {
   queue.delayed = true;
-  ++queue.users;  // the pending delay
   {
     std::lock_guard<std::mutex> lock(delay_mu_);
     // Every delay is max_delay long, so appending keeps the due order.
@@ -233,21 +233,23 @@ void PredictBatcher::DelayLoop() {
     delays_.erase(delays_.begin());
     lock.unlock();
     VersionQueue* queue = nullptr;
-    bool leads = false;
     {
       WriterLock queue_lock(&mu_);
-      // The pending delay is a user: the queue is still there (and its
-      // waiting calls keep the model alive).
-      queue = queues_.at(next.model).get();
-      queue->delayed = false;
-      if (!queue->computing && !queue->waiting.empty()) {
-        queue->computing = true;
-        ++queue->users;  // the leader
-        leads = true;
+      // Its calls may all be gone (withdrawn), and with them the queue.
+      // A queue found at that address may be a newer one (the version
+      // freed, another allocated there): leading it early is harmless,
+      // and its waiting calls keep that model alive.
+      auto found = queues_.find(next.model);
+      if (found != queues_.end()) {
+        found->second->delayed = false;
+        if (!found->second->computing && !found->second->waiting.empty()) {
+          queue = found->second.get();
+          queue->computing = true;
+          ++queue->users;  // the leader
+        }
       }
-      Leave(*next.model, *queue);  // the delay's user
     }
-    if (leads) Lead(*next.model, *queue);
+    if (queue != nullptr) Lead(*next.model, *queue);
     lock.lock();
   }
 }

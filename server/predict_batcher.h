@@ -27,7 +27,7 @@
 // depend on its batch) up to float rounding of a different product shape.
 //
 // Per-version state lives only while calls on that version are queued or
-// computing (or a delay is pending): it is keyed by the InferenceModel's
+// computing: it is keyed by the InferenceModel's
 // address, which every queued call keeps alive (it holds the version's
 // snapshot), and erased when the last user leaves. So nothing leaks after a
 // version is gone.

@@ -522,6 +522,29 @@ TEST(PredictBatcherTest, TheDelayThreadComputesCallsThatNeverFillMaxRows) {
   EXPECT_EQ(batcher.waiting_calls(), 0u);
 }
 
+// A delay does not hold its queue: once its only call is withdrawn the
+// version's state is gone at once (a version freed then, and another built
+// at the same address, gets a queue of its own, with its own chunking).
+TEST(PredictBatcherTest, APendingDelayKeepsNoQueueAlive) {
+  ComputePool pool(2);
+  const auto model = MakeModel(8, pool);
+  TestCall withdrawn(*model, 1, 1);
+  PredictBatcher batcher({8, std::chrono::milliseconds(200)});
+  Submit(batcher, withdrawn);
+  EXPECT_EQ(batcher.active_versions(), 1u);
+  EXPECT_TRUE(Withdraw(batcher, withdrawn));
+  EXPECT_EQ(batcher.active_versions(), 0u);
+  // A later call on the same address still completes (by its own delay,
+  // or the old one's, which finds its queue when due).
+  TestCall later(*model, 2, 2);
+  Submit(batcher, later);
+  ASSERT_TRUE(later.AwaitDone());
+  EXPECT_TRUE(later.status().ok()) << later.status();
+  EXPECT_LE(later.MaxError(), kTolerance);
+  EXPECT_EQ(withdrawn.done_count(), 0);
+  EXPECT_TRUE(AwaitIdle(batcher));
+}
+
 // The delay thread stops cleanly: unused, and with a delay pending whose
 // only call was withdrawn (which then never completes).
 TEST(PredictBatcherTest, DestructsCleanlyWithADelayThread) {
