@@ -28,6 +28,7 @@
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
+#include "grpcpp/support/channel_arguments.h"
 
 ABSL_FLAG(std::string, server, "",
           "host:port of a running bnmlp-server; empty starts one");
@@ -50,6 +51,9 @@ ABSL_FLAG(bool, create_model, true,
           "Create the model load-784 (784-256-128-10, seed 1) first; false "
           "for a read-only replica, which serves the one its writer made");
 ABSL_FLAG(double, warmup_seconds, 0.5, "Unmeasured seconds before each");
+ABSL_FLAG(int, connections, 1,
+          "Client connections (HTTP/2) the calls in flight are spread over, "
+          "as from that many clients");
 
 namespace bnmlp::bench {
 namespace {
@@ -185,12 +189,31 @@ absl::Status Run() {
     address = launched->address();
     server_pid = launched->pid();
   }
-  auto channel =
-      grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
-  auto stub = v1::BnMlpService::NewStub(channel);
-  auto health = grpc::health::v1::Health::NewStub(channel);
+  const int connections = absl::GetFlag(FLAGS_connections);
+  if (connections < 1) {
+    return absl::InvalidArgumentError("--connections must be at least 1");
+  }
+  // One channel per connection; a local subchannel pool each, or gRPC
+  // would share one connection between channels to the same address.
+  std::vector<std::unique_ptr<v1::BnMlpService::Stub>> stubs;
+  std::vector<std::unique_ptr<grpc::health::v1::Health::Stub>> healths;
+  for (int c = 0; c < connections; ++c) {
+    grpc::ChannelArguments args;
+    args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+    auto channel = grpc::CreateCustomChannel(
+        address, grpc::InsecureChannelCredentials(), args);
+    stubs.push_back(v1::BnMlpService::NewStub(channel));
+    healths.push_back(grpc::health::v1::Health::NewStub(channel));
+  }
+  // Slot s's calls go over connection s % connections.
+  const auto stub = [&](int slot) { return stubs[slot % connections].get(); };
+  const auto health = [&](int slot) {
+    return healths[slot % connections].get();
+  };
   if (absl::GetFlag(FLAGS_create_model)) {
-    if (absl::Status status = CreateModel(*stub); !status.ok()) return status;
+    if (absl::Status status = CreateModel(*stubs.front()); !status.ok()) {
+      return status;
+    }
   }
 
   absl::PrintF("server %s (pid %s), model %s\n\n", address,
@@ -210,9 +233,9 @@ absl::Status Run() {
         "Health/Check (floor)", 0, in_flight,
         [&](int slot, grpc::ClientContext* context,
             std::function<void(grpc::Status)> done) {
-          health->async()->Check(context, &health_request,
-                                 &health_responses[static_cast<size_t>(slot)],
-                                 std::move(done));
+          health(slot)->async()->Check(
+              context, &health_request,
+              &health_responses[static_cast<size_t>(slot)], std::move(done));
         },
         server_pid));
     PrintRow(rows.back());
@@ -224,9 +247,9 @@ absl::Status Run() {
           "Predict", batch, in_flight,
           [&](int slot, grpc::ClientContext* context,
               std::function<void(grpc::Status)> done) {
-            stub->async()->Predict(context, &request,
-                                   &responses[static_cast<size_t>(slot)],
-                                   std::move(done));
+            stub(slot)->async()->Predict(context, &request,
+                                         &responses[static_cast<size_t>(slot)],
+                                         std::move(done));
           },
           server_pid));
       PrintRow(rows.back());
