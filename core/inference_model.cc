@@ -97,9 +97,12 @@ InferenceModel<T> InferenceModel<T>::FromModel(const Model<T>& model,
     m.layers_.push_back(
         Layer{f.weight.template cast<T>(), f.bias.template cast<T>(),
               layout.output_layer ? Activation::kIdentity : config.activation});
-    m.layers_.back().panel_cols = FastestPanelCols(m.layers_.back().weight);
     carry_scale = e.out_scale;
     carry_shift = e.out_shift;
+  }
+  // After the folds, whose double weights are gone by now.
+  for (Layer& layer : m.layers_) {
+    layer.panel_cols = FastestPanelCols(layer.weight);
   }
   return m;
 }

@@ -59,7 +59,9 @@ class InferenceModel {
   // measured once here by FastestPanelCols (core/product_panels.h).
   Eigen::Index panel_cols(int l) const { return layers_[l].panel_cols; }
   // FromModel's transient memory beyond the result: one layer's weight in
-  // double while it is folded, 2 x 4 bytes per parameter at most.
+  // double while it is folded, 2 x 4 bytes per parameter at most. (The
+  // panel probe that follows, (in + out) x 16 values per layer and at most
+  // 1 MiB, fits in that for layers of 16 or more units on each side.)
   static int64_t FoldTransientBytes(int64_t parameters) {
     return 2 * parameters * static_cast<int64_t>(sizeof(float));
   }
