@@ -5,6 +5,9 @@
 #include <cstdint>
 #include <iterator>
 #include <limits>
+#include <map>
+#include <mutex>
+#include <tuple>
 
 #include "core/parallel_product.h"
 
@@ -16,6 +19,20 @@ constexpr int kRounds = 3;
 constexpr int64_t kMaxProbeBytes = int64_t{1} << 20;
 constexpr double kMaxProbeMacs = 64.0 * (1 << 20);
 
+// The answers so far, by weight shape and scalar size (see the header).
+struct MeasuredShapes {
+  // Held while a shape is measured (~1 ms per layer of the usual sizes):
+  // folds of new shapes take turns, so the first answer is the one kept.
+  std::mutex mu;
+  std::map<std::tuple<Eigen::Index, Eigen::Index, size_t>, Eigen::Index>
+      panel_cols;  // guarded by mu
+};
+
+MeasuredShapes& Measured() {
+  static MeasuredShapes measured;
+  return measured;
+}
+
 // Seconds of one product in panels of `panel_cols` (0: whole).
 template <typename T>
 double SecondsOf(const RowMajorMatrix<T>& weight, const Matrix<T>& x,
@@ -26,10 +43,8 @@ double SecondsOf(const RowMajorMatrix<T>& weight, const Matrix<T>& x,
       .count();
 }
 
-}  // namespace
-
 template <typename T>
-Eigen::Index FastestPanelCols(const RowMajorMatrix<T>& weight) {
+Eigen::Index MeasurePanelCols(const RowMajorMatrix<T>& weight) {
   const int64_t probe_bytes = (weight.rows() + weight.cols()) * kProbeCols *
                               static_cast<int64_t>(sizeof(T));
   const double macs = static_cast<double>(weight.rows()) *
@@ -57,6 +72,20 @@ Eigen::Index FastestPanelCols(const RowMajorMatrix<T>& weight) {
     if (best[c] < 0.9 * best[0] && best[c] < best[fastest]) fastest = c;
   }
   return fastest == 0 ? 0 : kPanelColsCandidates[fastest - 1];
+}
+
+}  // namespace
+
+template <typename T>
+Eigen::Index FastestPanelCols(const RowMajorMatrix<T>& weight) {
+  MeasuredShapes& measured = Measured();
+  std::lock_guard<std::mutex> lock(measured.mu);
+  const auto shape = std::make_tuple(weight.rows(), weight.cols(), sizeof(T));
+  auto found = measured.panel_cols.find(shape);
+  if (found == measured.panel_cols.end()) {
+    found = measured.panel_cols.emplace(shape, MeasurePanelCols(weight)).first;
+  }
+  return found->second;
 }
 
 template Eigen::Index FastestPanelCols<float>(const RowMajorMatrix<float>&);

@@ -21,8 +21,15 @@ inline constexpr Eigen::Index kPanelColsCandidates[] = {2, 4};
 // weight * x runs fastest for a 16-sample x, when it beats the whole
 // product by at least 10%; 0 (whole products) otherwise, and for weights
 // whose probe would be costly (more than 1 MiB of probe buffers, or over
-// 64 M multiply-adds per product). Times a few products on the calling
-// thread: ~1 ms for a 256 x 784 weight. Thread-safe.
+// 64 M multiply-adds per product).
+//
+// Measured once per weight shape (and scalar type) in a process, on the
+// calling thread (~1 ms for a 256 x 784 weight), and that answer kept: the
+// kernels, and so the bits of every output, must not depend on which run
+// of the timing a model happened to get (a model and its copy, or two
+// versions of one shape, answer alike). Across processes the answer may
+// differ, as timings do. Thread-safe; concurrent first calls for new
+// shapes take turns.
 template <typename T>
 Eigen::Index FastestPanelCols(const RowMajorMatrix<T>& weight);
 

@@ -24,6 +24,18 @@ TEST(FastestPanelColsTest, AnswersAWidthItTried) {
       FastestPanelCols<double>(RowMajorMatrix<double>::Random(10, 128))));
 }
 
+// One answer per shape in a process, whatever the weights' values and
+// however the timings of a later probe would come out: a model and its
+// copy compute with the same kernels, so they answer to the bit.
+TEST(FastestPanelColsTest, OneAnswerPerShape) {
+  const Eigen::Index first =
+      FastestPanelCols<float>(RowMajorMatrix<float>::Random(96, 200));
+  for (int i = 0; i < 20; ++i) {
+    EXPECT_EQ(FastestPanelCols<float>(RowMajorMatrix<float>::Random(96, 200)),
+              first);
+  }
+}
+
 // Weights whose probe would be costly are not measured: whole products.
 TEST(FastestPanelColsTest, CostlyOrEmptyWeightsStayWhole) {
   EXPECT_EQ(FastestPanelCols<float>(RowMajorMatrix<float>(0, 0)), 0);
