@@ -40,6 +40,26 @@ std::string BetterBlasKernels(absl::string_view core, VectorLevel cpu) {
   return "";
 }
 
+int64_t SmallKernelPanelCols(VectorLevel kernels, int64_t rows, int64_t depth) {
+  if (kernels != VectorLevel::kAvx512 || rows <= 0 || depth <= 0) return 0;
+  for (const int64_t cols : {4, 2}) {
+    if (rows * cols <= 1200 &&
+        static_cast<double>(rows) * cols * depth <= 1e6) {
+      return cols;
+    }
+  }
+  return 0;
+}
+
+int64_t SmallKernelPanelCols(int64_t rows, int64_t depth) {
+#if defined(BNMLP_GEMM_OPENBLAS)
+  return SmallKernelPanelCols(BlasKernelsLevel(openblas_get_corename()), rows,
+                              depth);
+#else
+  return 0;
+#endif
+}
+
 VectorLevel CpuVectorLevel() {
   __builtin_cpu_init();
   if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512cd") &&

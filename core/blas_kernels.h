@@ -36,6 +36,21 @@ std::string BetterBlasKernels(absl::string_view core, VectorLevel cpu);
 // OpenBLAS's SkylakeX kernels need), kAvx2 with AVX2 and FMA.
 VectorLevel CpuVectorLevel();
 
+// The panel width, in columns (4 or 2), at which OpenBLAS's small-matrix
+// sgemm kernels multiply a row-major `rows` x `depth` weight by a panel in
+// place, without packing the weight; 0 where they would not. Only
+// `kernels` of level kAvx512 have them (OpenBLAS 0.3.21, Debian 12), and
+// they take our transposed-A products while rows x cols <= 1200 and rows x
+// cols x depth <= 10^6. Measured on this project's machine, one thread, a
+// 16-column product of a 784-deep weight: 256 rows whole 87 us, in panels
+// of 4 32 us; 304 rows in panels of 4 (past 1200) 302 us. Where the
+// kernels lack them, panels pack the weight once per panel (Haswell, 256
+// rows: 265 us against 110). A rule, not a timing, so that every process
+// on a machine computes with the same kernels and answers the same bits.
+int64_t SmallKernelPanelCols(VectorLevel kernels, int64_t rows, int64_t depth);
+// The same for the kernels OpenBLAS runs now (0 without OpenBLAS).
+int64_t SmallKernelPanelCols(int64_t rows, int64_t depth);
+
 struct BlasKernels {
   std::string detected;  // what OpenBLAS chose by itself; "" without OpenBLAS
   std::string in_use;    // what runs now

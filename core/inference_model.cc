@@ -2,15 +2,16 @@
 
 #include <algorithm>
 #include <memory>
+#include <type_traits>
 
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
 #include "core/activation.h"
+#include "core/blas_kernels.h"
 #include "core/hidden_block.h"
 #include "core/layer_layout.h"
 #include "core/loss.h"
 #include "core/parallel_product.h"
-#include "core/product_panels.h"
 
 namespace bnmlp {
 namespace {
@@ -100,9 +101,13 @@ InferenceModel<T> InferenceModel<T>::FromModel(const Model<T>& model,
     carry_scale = e.out_scale;
     carry_shift = e.out_shift;
   }
-  // After the folds, whose double weights are gone by now.
-  for (Layer& layer : m.layers_) {
-    layer.panel_cols = FastestPanelCols(layer.weight);
+  // Panels where the BLAS's small-matrix kernels take them (float: the
+  // rule is sgemm's; double products stay whole).
+  if constexpr (std::is_same_v<T, float>) {
+    for (Layer& layer : m.layers_) {
+      layer.panel_cols =
+          SmallKernelPanelCols(layer.weight.rows(), layer.weight.cols());
+    }
   }
   return m;
 }

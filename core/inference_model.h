@@ -55,13 +55,11 @@ class InferenceModel {
   const RowMajorMatrix<T>& weight(int l) const { return layers_[l].weight; }
   const Vector<T>& bias(int l) const { return layers_[l].bias; }
   Activation activation(int l) const { return layers_[l].activation; }
-  // The column panels layer l's products run in (0: whole products),
-  // measured once here by FastestPanelCols (core/product_panels.h).
+  // The column panels layer l's products run in (0: whole products):
+  // SmallKernelPanelCols (core/blas_kernels.h) for float models.
   Eigen::Index panel_cols(int l) const { return layers_[l].panel_cols; }
   // FromModel's transient memory beyond the result: one layer's weight in
-  // double while it is folded, 2 x 4 bytes per parameter at most. (The
-  // panel probe that follows, (in + out) x 16 values per layer and at most
-  // 1 MiB, fits in that for layers of 16 or more units on each side.)
+  // double while it is folded, 2 x 4 bytes per parameter at most.
   static int64_t FoldTransientBytes(int64_t parameters) {
     return 2 * parameters * static_cast<int64_t>(sizeof(float));
   }

@@ -50,7 +50,7 @@ inline ProductPlan PlanProduct(Eigen::Index rows, Eigen::Index cols,
 // the faster way: OpenBLAS's general GEMM packs all of lhs for every call
 // (a 256 x 784 weight: ~100 us, whether rhs has 8 columns or 256), while its
 // small-matrix kernels (AVX-512) take up to a few columns without packing.
-// Which is faster is measured per weight (core/product_panels.h).
+// Which weights take panels: SmallKernelPanelCols (core/blas_kernels.h).
 template <typename Dst, typename Lhs, typename Rhs>
 void ProductInPanels(Dst&& dst, const Lhs& lhs, const Rhs& rhs,
                      Eigen::Index panel_cols) {

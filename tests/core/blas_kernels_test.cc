@@ -35,6 +35,31 @@ TEST(BetterBlasKernelsTest, KeepsChoicesOfAKnownCpu) {
   EXPECT_EQ(BetterBlasKernels("Cooperlake", VectorLevel::kAvx2), "");
 }
 
+// OpenBLAS 0.3.21's small-matrix sgemm kernels (AVX-512 only) take a
+// transposed-A product while rows x cols <= 1200 and rows x cols x depth
+// <= 10^6: the widest panel within both, 4 or 2 columns, or none.
+TEST(SmallKernelPanelColsTest, TheWidestPanelTheKernelsTake) {
+  constexpr VectorLevel kAvx512 = VectorLevel::kAvx512;
+  EXPECT_EQ(SmallKernelPanelCols(kAvx512, 256, 784), 4);
+  EXPECT_EQ(SmallKernelPanelCols(kAvx512, 300, 784), 4);  // 1200 exactly
+  EXPECT_EQ(SmallKernelPanelCols(kAvx512, 304, 784), 2);
+  EXPECT_EQ(SmallKernelPanelCols(kAvx512, 600, 784), 2);
+  EXPECT_EQ(SmallKernelPanelCols(kAvx512, 601, 784), 0);
+  EXPECT_EQ(SmallKernelPanelCols(kAvx512, 1024, 784), 0);
+  // Deep weights: 64 x 4 x 4096 is past 10^6, 64 x 2 x 4096 is not.
+  EXPECT_EQ(SmallKernelPanelCols(kAvx512, 64, 4096), 2);
+  EXPECT_EQ(SmallKernelPanelCols(kAvx512, 128, 4096), 0);
+  EXPECT_EQ(SmallKernelPanelCols(kAvx512, 10, 128), 4);
+}
+
+TEST(SmallKernelPanelColsTest, NoneWithoutTheKernels) {
+  for (VectorLevel level : {VectorLevel::kAvx2, VectorLevel::kBelowAvx2}) {
+    EXPECT_EQ(SmallKernelPanelCols(level, 256, 784), 0);
+    EXPECT_EQ(SmallKernelPanelCols(level, 10, 128), 0);
+  }
+  EXPECT_EQ(SmallKernelPanelCols(VectorLevel::kAvx512, 0, 784), 0);
+}
+
 TEST(UseBestBlasKernelsTest,
      RunsKernelsAsWideAsTheCpuAllowsAndStillMultiplies) {
   const bool user_choice = std::getenv("OPENBLAS_CORETYPE") != nullptr;
