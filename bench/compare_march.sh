@@ -37,8 +37,9 @@ while (($#)); do
     *) echo "unknown argument $1 (usage: see the top of $0)" >&2; exit 2 ;;
   esac
 done
-out=$(mktemp -d)
-trap 'rm -rf "$out"' EXIT
+source bench/common.sh
+bench_work_dir compare_march
+out=$work
 launcher=()
 if command -v ccache >/dev/null; then launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache); fi
 targets=(train_bnmlp bnmlp-server bnmlp_predict_load)
@@ -52,21 +53,21 @@ cmake --build "$other" -j2 --target "${targets[@]}" >/dev/null
 declare -A tree=([native]=build/release ["$level"]="$other")
 sides=(native "$level")
 
-clean_env=(env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE)
-if [[ -n "$coretype" ]]; then clean_env+=("OPENBLAS_CORETYPE=$coretype"); fi
+blas_env=(env)  # --coretype pins the kernels for both sides
+if [[ -n "$coretype" ]]; then blas_env+=("OPENBLAS_CORETYPE=$coretype"); fi
 echo "OpenBLAS kernels: ${coretype:-chosen by OpenBLAS (OPENBLAS_CORETYPE unset)}"
 for ((r = 1; r <= rounds; r++)); do
   for side in "${sides[@]}"; do
     echo "== round $r: train_bnmlp, $side"
     TIMEFORMAT="%U %S"
-    { time "${clean_env[@]}" "${tree[$side]}/bench/train_bnmlp" --epochs "$epochs" \
+    { time "${blas_env[@]}" "${tree[$side]}/bench/train_bnmlp" --epochs "$epochs" \
       --threads "$threads" --json "$out/train-$side-$r.json" | tail -n 2; } \
       2>"$out/train-$side-$r.cpu"
     echo "CPU user + system: $(awk '{ print $1 + $2 }' "$out/train-$side-$r.cpu") s"
   done
   for side in "${sides[@]}"; do
     echo "== round $r: bnmlp_predict_load against the $side bnmlp-server"
-    "${clean_env[@]}" build/release/bench/load/bnmlp_predict_load \
+    "${blas_env[@]}" build/release/bench/load/bnmlp_predict_load \
       --server_binary "${tree[$side]}/server/bnmlp-server" \
       --server_flags "--compute_threads=$threads" --batches 64,1 --in_flight 8 \
       --seconds "$seconds" 2>/dev/null | tee "$out/predict-$side-$r.txt" | grep '^| Predict'

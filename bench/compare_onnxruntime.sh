@@ -11,28 +11,18 @@ set -euo pipefail
 build="${1:-build/release}"
 seconds="${2:-3}"
 batches=(256 64)
-unset OPENBLAS_CORETYPE OPENBLAS_L2_SIZE
-work="$(mktemp -d /tmp/compare_onnxruntime.XXXXXX)"
-server_pid=""
-cleanup() {
-  if [[ -n "$server_pid" ]]; then kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; fi
-  rm -rf "$work"
-}
-trap cleanup EXIT
 here="$(cd "$(dirname "$0")" && pwd)"
+source "$here/common.sh"
+bench_work_dir compare_onnxruntime
 
 /usr/bin/python3 "$here/make_onnx_mlp.py" "$work/mlp.onnx" 2>/dev/null
-"$build/server/bnmlp-server" --listen_address=127.0.0.1:0 \
-  --port_file="$work/port" > "$work/server.log" 2>&1 &
-server_pid=$!
-for _ in $(seq 1 300); do [[ -s "$work/port" ]] && break; sleep 0.1; done
-address="127.0.0.1:$(cat "$work/port")"
-"$build/client/bnmlp" --server "$address" import --name load-784 \
+bench_start_server server "$build/server/bnmlp-server"
+"$build/client/bnmlp" --server "$server_address" import --name load-784 \
   --file "$work/mlp.onnx" > /dev/null
 
 ort() { node "$here/ort_predict.js" "$work/mlp.onnx" "$seconds" 2 "${batches[@]}"; }
 ort | tee "$work/ort1"
-"$build/bench/load/bnmlp_predict_load" --server="$address" \
+"$build/bench/load/bnmlp_predict_load" --server="$server_address" \
   --server_pid="$server_pid" --create_model=false --in_flight=1 \
   --batches="$(IFS=,; echo "${batches[*]}")" --seconds="$seconds" | tee "$work/bnmlp"
 ort | tee "$work/ort2"

@@ -26,8 +26,9 @@ while (($#)); do
   esac
 done
 shared=../shared/baselines
-out=$(mktemp -d)
-trap 'rm -rf "$out"' EXIT
+source bench/common.sh
+bench_work_dir compare_torch
+out=$work
 
 scripts/install-deps --bench
 cmake --preset release >/dev/null
@@ -40,10 +41,10 @@ peak=$(awk '/AVX-512 zmm, 2 threads/ {for (i = 1; i < NF; i++) if ($i == "median
 
 for ((r = 1; r <= rounds; r++)); do
   echo "== round $r: bnmlp"
-  env -u OPENBLAS_CORETYPE build/release/bench/train_bnmlp --arch "$arch" \
+  build/release/bench/train_bnmlp --arch "$arch" \
     --batch "$batch" --epochs "$epochs" --opt "$opt" --json "$out/ours$r.json"
   echo "== round $r: PyTorch $(/usr/bin/python3 -c 'import torch; print(torch.__version__)')"
-  env -u OPENBLAS_CORETYPE /usr/bin/python3 "$shared/torch_bnmlp.py" train \
+  /usr/bin/python3 "$shared/torch_bnmlp.py" train \
     --arch "$arch" --batch "$batch" --epochs "$epochs" --opt "$opt" --seed 0 \
     --threads 1 --json "$out/torch$r.json"
 done

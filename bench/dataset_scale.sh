@@ -11,7 +11,7 @@
 # temporary directory, deleted afterwards); nothing big is committed.
 # Needs about 2 x data of RAM (client + server) and 1.25 x data of disk.
 set -euo pipefail
-unset OPENBLAS_CORETYPE OPENBLAS_L2_SIZE
+source "$(dirname "$0")/common.sh"
 
 BUILD=${1:-build/release}
 ROWS=${2:-1000000}
@@ -22,16 +22,10 @@ for binary in "$SERVER" "$CLI"; do
   [[ -x $binary ]] || { echo "missing $binary: build it first" >&2; exit 1; }
 done
 
-WORK=$(mktemp -d /tmp/dataset_scale.XXXXXX)
-SERVER_PID=
-cleanup() {
-  [[ -n $SERVER_PID ]] && kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
+bench_work_dir dataset_scale
 
 # IDX files: images (ubyte, [rows, 28, 28]) and labels (ubyte, [rows]).
-python3 - "$WORK" "$ROWS" <<'PY'
+python3 - "$work" "$ROWS" <<'PY'
 import os, struct, sys
 work, rows = sys.argv[1], int(sys.argv[2])
 with open(os.path.join(work, "images.idx"), "wb") as f:
@@ -48,43 +42,37 @@ PY
 
 DATA_BYTES=$((ROWS * (FEATURES + 1) * 4))
 start_server() {
-  rm -f "$WORK/port"
-  "$SERVER" --listen_address=127.0.0.1:0 --port_file="$WORK/port" \
-    --max_message_bytes=4194304 --max_dataset_bytes=$((DATA_BYTES + (1 << 20))) \
-    --model_dir="$WORK/store" 2>>"$WORK/server.log" &
-  SERVER_PID=$!
-  for _ in $(seq 600); do [[ -s $WORK/port ]] && break; sleep 0.1; done
-  [[ -s $WORK/port ]] || { echo "server did not start" >&2; cat "$WORK/server.log" >&2; exit 1; }
+  bench_start_server server "$SERVER" --max_message_bytes=4194304 \
+    --max_dataset_bytes=$((DATA_BYTES + (1 << 20))) --model_dir="$work/store"
 }
-peak_rss() { awk '/VmHWM/ {print $2 * 1024}' "/proc/$SERVER_PID/status"; }
-stop_server() { kill "$SERVER_PID"; wait "$SERVER_PID" || true; SERVER_PID=; }
+peak_rss() { awk '/VmHWM/ {print $2 * 1024}' "/proc/$server_pid/status"; }
 now() { date +%s.%N; }
 gb() { awk -v b="$1" 'BEGIN {printf "%.2f GB", b / 1e9}'; }
 
 start_server
-CLI_ARGS=(--server "127.0.0.1:$(cat "$WORK/port")")
+CLI_ARGS=(--server "$server_address")
 t0=$(now)
-"$CLI" "${CLI_ARGS[@]}" upload --name big --images "$WORK/images.idx" \
-  --labels "$WORK/labels.idx" >"$WORK/upload.out"
+"$CLI" "${CLI_ARGS[@]}" upload --name big --images "$work/images.idx" \
+  --labels "$work/labels.idx" >"$work/upload.out"
 t1=$(now)
 RSS_UPLOAD=$(peak_rss)
 "$CLI" "${CLI_ARGS[@]}" create --name m --layers 784-128-10 --seed 1 >/dev/null
 t2=$(now)
 "$CLI" "${CLI_ARGS[@]}" train --name m --dataset big --epochs 1 \
-  --batch_size 256 >"$WORK/train.out"
+  --batch_size 256 >"$work/train.out"
 t3=$(now)
 RSS_TRAIN=$(peak_rss)
-stop_server
+bench_stop_server "$server_pid"
 
 t4=$(now)
 start_server
-"$CLI" --server "127.0.0.1:$(cat "$WORK/port")" datasets >"$WORK/reload.out"
+"$CLI" --server "$server_address" datasets >"$work/reload.out"
 t5=$(now)
 RSS_RELOAD=$(peak_rss)
-stop_server
+bench_stop_server "$server_pid"
 
-cat "$WORK/upload.out"
-tail -1 "$WORK/train.out"
+cat "$work/upload.out"
+tail -1 "$work/train.out"
 echo "rows $ROWS x $FEATURES, data (features + labels) $(gb "$DATA_BYTES")"
 awk -v s="$(echo "$t1 - $t0" | bc)" -v b="$DATA_BYTES" \
   'BEGIN {printf "upload (client load + send + server check + durable write): %.1f s, %.1f MB/s\n", s, b / s / 1e6}'

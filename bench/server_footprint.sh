@@ -11,7 +11,8 @@
 # Memory is the server's VmRSS (now) and VmHWM (peak so far) from
 # /proc/PID/status; CPU is its user + system time over the phase's wall
 # time, in cores. Builds bnmlp-server, bnmlp and bnmlp_predict_load in the
-# build directory first. OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE are unset.
+# build directory first. OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE are unset
+# (bench/common.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build_dir=build/release epochs=10 threads=2 seconds=5
@@ -25,23 +26,11 @@ while (($#)); do
   esac
 done
 cmake --build "$build_dir" -j2 --target bnmlp-server bnmlp bnmlp_predict_load >/dev/null
-out=$(mktemp -d)
-server_pid=""
-cleanup() {
-  if [[ -n "$server_pid" ]]; then kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; fi
-  rm -rf "$out"
-}
-trap cleanup EXIT
-
-clean_env=(env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE)
-"${clean_env[@]}" "$build_dir/server/bnmlp-server" --listen_address=127.0.0.1:0 \
-  --port_file="$out/port" --worker_threads="$threads" --compute_threads="$threads" \
-  2>"$out/server.log" &
-server_pid=$!
-for ((i = 0; i < 100; i++)); do [[ -s "$out/port" ]] && break; sleep 0.1; done
-[[ -s "$out/port" ]] || { cat "$out/server.log" >&2; exit 1; }
-address="127.0.0.1:$(<"$out/port")"
-cli=("${clean_env[@]}" "$build_dir/client/bnmlp" --server "$address")
+source bench/common.sh
+bench_work_dir server_footprint
+bench_start_server server "$build_dir/server/bnmlp-server" \
+  --worker_threads="$threads" --compute_threads="$threads"
+cli=("$build_dir/client/bnmlp" --server "$server_address")
 
 kib() { awk -v k="$1:" '$1 == k { print $2 }' "/proc/$server_pid/status"; }
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$server_pid/stat"; }
@@ -63,16 +52,16 @@ begin_phase; sleep 2; end_phase "idle, no models"
 "${cli[@]}" create --name demo --layers 784-256-128-10 --seed 0 >/dev/null
 begin_phase
 "${cli[@]}" train --name demo --fashion_mnist --epochs "$epochs" --batch_size 128 \
-  --lr_schedule cosine >"$out/train.log" 2>&1 || { cat "$out/train.log" >&2; exit 1; }
+  --lr_schedule cosine >"$work/train.log" 2>&1 || { cat "$work/train.log" >&2; exit 1; }
 end_phase "training the demo model, $epochs epochs"
 begin_phase; sleep 2; end_phase "demo model loaded, idle"
 
 for batch in 64 1; do
   begin_phase
-  "${clean_env[@]}" "$build_dir/bench/load/bnmlp_predict_load" --server "$address" \
+  "$build_dir/bench/load/bnmlp_predict_load" --server "$server_address" \
     --server_pid "$server_pid" --batches "$batch" --in_flight 8 --seconds "$seconds" \
-    --warmup_seconds 0.5 >"$out/load-$batch.txt" 2>/dev/null
-  end_phase "Predict batch $batch, 8 in flight ($(awk -F'|' '$2 ~ /Predict/ { gsub(/ /, "", $5); print $5 }' "$out/load-$batch.txt") calls/s)"
+    --warmup_seconds 0.5 >"$work/load-$batch.txt" 2>/dev/null
+  end_phase "Predict batch $batch, 8 in flight ($(awk -F'|' '$2 ~ /Predict/ { gsub(/ /, "", $5); print $5 }' "$work/load-$batch.txt") calls/s)"
 done
 
 echo "bnmlp-server, --worker_threads=$threads --compute_threads=$threads ($(nproc) cores here)"

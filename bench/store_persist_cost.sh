@@ -14,29 +14,19 @@ rounds="${2:-3}"
 epochs="${3:-10}"
 server_bin="$build/server/bnmlp-server"
 cli_bin="$build/client/bnmlp"
-unset OPENBLAS_CORETYPE OPENBLAS_L2_SIZE
-work="$(mktemp -d /tmp/store_persist_cost.XXXXXX)"
-server_pid=""
-cleanup() {
-  if [[ -n "$server_pid" ]]; then kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; fi
-  rm -rf "$work"
-}
-trap cleanup EXIT
+source "$(dirname "$0")/common.sh"
+bench_work_dir store_persist_cost
 
 # run <label> [server flags...]: prints the training seconds.
 run() {
   local label="$1"; shift
-  rm -f "$work/port"
-  "$server_bin" --listen_address=127.0.0.1:0 --port_file="$work/port" "$@" \
-    > "$work/server-$label.log" 2>&1 &
-  server_pid=$!
-  for _ in $(seq 1 300); do [[ -s "$work/port" ]] && break; sleep 0.1; done
-  local c=("$cli_bin" --server "127.0.0.1:$(cat "$work/port")")
+  bench_start_server "server-$label" "$server_bin" "$@"
+  local c=("$cli_bin" --server "$server_address")
   "${c[@]}" create --name fm --layers 784-256-128-10 --seed 0 > /dev/null
   "${c[@]}" --json train --name fm --fashion_mnist --epochs "$epochs" \
     --batch_size 64 --optimizer adam --learning_rate 0.001 --shuffle_seed 0 \
     > "$work/train-$label.json"
-  kill "$server_pid"; wait "$server_pid" 2>/dev/null || true; server_pid=""
+  bench_stop_server "$server_pid"
   tail -n 1 "$work/train-$label.json" |
     python3 -c 'import json,sys; print(json.load(sys.stdin)["done"]["elapsedSeconds"])'
 }

@@ -1,13 +1,10 @@
 #include "common/file_contents.h"
 
-#include <unistd.h>
-
-#include <cstdlib>
-#include <fstream>
 #include <string>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/data/temp_files.h"
 
 namespace bnmlp {
 namespace {
@@ -16,21 +13,11 @@ using ::testing::HasSubstr;
 
 class FileContentsTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    char pattern[] = "/tmp/file_contents_test.XXXXXX";
-    ASSERT_NE(mkdtemp(pattern), nullptr);
-    dir_ = pattern;
-  }
-  void TearDown() override {
-    unlink((dir_ + "/file").c_str());
-    rmdir(dir_.c_str());
-  }
   std::string Write(const std::string& bytes) {
-    const std::string path = dir_ + "/file";
-    std::ofstream(path, std::ios::binary) << bytes;
-    return path;
+    return temp_dir_.Write("file", bytes);
   }
-  std::string dir_;
+  const data::test_files::TempDir temp_dir_;
+  const std::string dir_ = temp_dir_.path();
 };
 
 TEST_F(FileContentsTest, ReadsEveryByte) {

@@ -15,7 +15,7 @@ namespace bnmlp::data::test_files {
 
 TempDir::TempDir() {
   std::string pattern = absl::StrCat(
-      absl::StripSuffix(::testing::TempDir(), "/"), "/bnmlp_data_test_XXXXXX");
+      absl::StripSuffix(::testing::TempDir(), "/"), "/bnmlp_test_XXXXXX");
   if (mkdtemp(pattern.data()) == nullptr) {
     ADD_FAILURE() << "mkdtemp(" << pattern << ") failed";
   }

@@ -1,6 +1,5 @@
 // UploadDataset, ListDatasets, GetDataset, DeleteDataset and Train from a
 // dataset, through a real in-process server and stub.
-#include <stdlib.h>
 
 #include <cmath>
 #include <cstring>
@@ -14,6 +13,7 @@
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/data/temp_files.h"
 #include "tests/server/server_test_util.h"
 
 namespace bnmlp::testing {
@@ -341,22 +341,16 @@ TEST_F(DatasetServiceTest,
 
 class DatasetPersistenceTest : public DatasetServiceTest {
  protected:
-  void SetUp() override {
-    char pattern[] = "/tmp/dataset_persistence_test.XXXXXX";
-    ASSERT_NE(mkdtemp(pattern), nullptr);
-    model_dir_ = pattern;
-    StartServer(Options());
-  }
-  void TearDown() override {
-    server_.reset();
-    std::filesystem::remove_all(model_dir_);
-  }
+  void SetUp() override { StartServer(Options()); }
+  // The server (a base member) goes before the directory it writes in.
+  void TearDown() override { server_.reset(); }
   ServerOptions Options() const {
     ServerOptions options = TestServerOptions();
     options.model_dir = model_dir_;
     return options;
   }
-  std::string model_dir_;
+  const data::test_files::TempDir temp_dir_;
+  const std::string model_dir_ = temp_dir_.path();
 };
 
 TEST_F(DatasetPersistenceTest,

@@ -4,7 +4,6 @@
 // round-robin, and direct calls) never see a half-written version while
 // the writer keeps publishing, and a delete on the writer disappears from
 // both. Bounded: every wait has a deadline; about 10 s in all.
-#include <unistd.h>
 
 #include <atomic>
 #include <filesystem>
@@ -22,6 +21,7 @@
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 #include "gtest/gtest.h"
+#include "tests/data/temp_files.h"
 #include "tests/e2e/support/run_command.h"
 #include "tests/e2e/support/server_process.h"
 
@@ -80,9 +80,8 @@ double WaitFor(Done done, double limit_seconds) {
 }
 
 TEST(ReplicaE2eTest, ReplicasServeWhatTheWriterPublishes) {
-  char pattern[] = "/tmp/replica_e2e_test.XXXXXX";
-  ASSERT_NE(mkdtemp(pattern), nullptr);
-  const std::string dir = pattern;
+  const data::test_files::TempDir temp_dir;
+  const std::string dir = temp_dir.path();
   auto writer = ServerProcess::Start(
       {absl::StrCat("--model_dir=", dir), "--keep_versions=1000"});
   ASSERT_TRUE(writer.ok()) << writer.status();
@@ -218,7 +217,6 @@ TEST(ReplicaE2eTest, ReplicasServeWhatTheWriterPublishes) {
   std::filesystem::remove(csv);
   replicas.clear();
   writer->reset();
-  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

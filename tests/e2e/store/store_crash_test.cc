@@ -6,7 +6,6 @@
 // equal what the server published for that version before the kill, every
 // model whose CreateModel returned exists, and the cut-off run says
 // INTERRUPTED. Bounded: kRounds rounds of at most ~1 s each.
-#include <unistd.h>
 
 #include <atomic>
 #include <filesystem>
@@ -25,6 +24,7 @@
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 #include "gtest/gtest.h"
+#include "tests/data/temp_files.h"
 #include "tests/e2e/support/server_process.h"
 
 namespace bnmlp::testing {
@@ -72,14 +72,8 @@ std::optional<std::pair<int64_t, std::string>> Parameters(
 
 class StoreCrashTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    char pattern[] = "/tmp/store_crash_test.XXXXXX";
-    ASSERT_NE(mkdtemp(pattern), nullptr);
-    dir_ = pattern;
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-
-  std::string dir_;
+  const data::test_files::TempDir temp_dir_;
+  const std::string dir_ = temp_dir_.path();
 };
 
 TEST_F(StoreCrashTest, EveryModelSurvivesSigkillWhole) {

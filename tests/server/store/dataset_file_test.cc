@@ -10,6 +10,7 @@
 #include "gtest/gtest.h"
 #include "server/dataset_checksum.h"
 #include "server/store/dataset_store.h"
+#include "tests/data/temp_files.h"
 
 namespace bnmlp {
 namespace {
@@ -19,14 +20,6 @@ using ::testing::HasSubstr;
 
 class DatasetFileTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    char pattern[] = "/tmp/dataset_file_test.XXXXXX";
-    ASSERT_NE(mkdtemp(pattern), nullptr);
-    dir_ = pattern;
-    path_ = dir_ + "/d.dataset";
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-
   // 3 rows x 2 features with labels, written to path_.
   uint32_t WriteSample() {
     absl::StatusOr<DatasetBuilder> builder =
@@ -54,8 +47,9 @@ class DatasetFileTest : public ::testing::Test {
     return (*reader)->ReadRows();
   }
 
-  std::string dir_;
-  std::string path_;
+  const data::test_files::TempDir temp_dir_;
+  const std::string dir_ = temp_dir_.path();
+  const std::string path_ = dir_ + "/d.dataset";
 };
 
 TEST_F(DatasetFileTest, RoundTripsTheRowsAndTheChecksum) {

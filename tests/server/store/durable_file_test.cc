@@ -1,7 +1,6 @@
 #include "server/store/durable_file.h"
 
 #include <dirent.h>
-#include <unistd.h>
 
 #include <fstream>
 #include <sstream>
@@ -11,6 +10,7 @@
 #include "absl/strings/match.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/data/temp_files.h"
 
 namespace bnmlp {
 namespace {
@@ -21,17 +21,6 @@ constexpr absl::string_view kMagic = "TESTFILE";
 
 class DurableFileTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    char pattern[] = "/tmp/durable_file_test.XXXXXX";
-    ASSERT_NE(mkdtemp(pattern), nullptr);
-    dir_ = pattern;
-  }
-  void TearDown() override {
-    for (const std::string& name : Entries()) {
-      unlink((dir_ + "/" + name).c_str());
-    }
-    rmdir(dir_.c_str());
-  }
   std::vector<std::string> Entries() const {
     std::vector<std::string> names;
     DIR* dir = opendir(dir_.c_str());
@@ -56,7 +45,8 @@ class DurableFileTest : public ::testing::Test {
                                    uint64_t max_payload = 1 << 20) const {
     return ReadDurableFile(path, kMagic, 1, 2, max_payload);
   }
-  std::string dir_;
+  const data::test_files::TempDir temp_dir_;
+  const std::string dir_ = temp_dir_.path();
 };
 
 TEST_F(DurableFileTest, RoundTripsThePayloadWithItsVersion) {

@@ -1,7 +1,6 @@
 // The model store through a real in-process server: what survives a
 // restart, resume across a restart, pinned versions, damaged files,
 // interrupted training, an unwritable store, read-only replicas.
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -13,6 +12,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "server/store/model_store.h"
+#include "tests/data/temp_files.h"
 #include "tests/server/server_test_util.h"
 
 namespace bnmlp::testing {
@@ -23,15 +23,10 @@ using ::testing::HasSubstr;
 
 class ModelStoreServiceTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    char pattern[] = "/tmp/model_store_service_test.XXXXXX";
-    ASSERT_NE(mkdtemp(pattern), nullptr);
-    dir_ = pattern;
-  }
   void TearDown() override {
     server_.reset();
+    // Some cases make the store read-only; TempDir must be able to remove it.
     std::filesystem::permissions(dir_, std::filesystem::perms::owner_all);
-    std::filesystem::remove_all(dir_);
   }
 
   ServerOptions StoreOptions(bool read_only = false) {
@@ -61,7 +56,8 @@ class ModelStoreServiceTest : public ::testing::Test {
     return names;
   }
 
-  std::string dir_;
+  const data::test_files::TempDir temp_dir_;
+  const std::string dir_ = temp_dir_.path();
   std::unique_ptr<InProcessServer> server_;
 };
 
