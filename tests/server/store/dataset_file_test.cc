@@ -49,7 +49,7 @@ class DatasetFileTest : public ::testing::Test {
 
   const data::test_files::TempDir temp_dir_;
   const std::string dir_ = temp_dir_.path();
-  const std::string path_ = dir_ + "/d.dataset";
+  std::string path_ = dir_ + "/d.dataset";
 };
 
 TEST_F(DatasetFileTest, RoundTripsTheRowsAndTheChecksum) {
