@@ -97,16 +97,19 @@ InferenceModel<T> InferenceModel<T>::FromModel(const Model<T>& model,
     const Fold f = FoldLayer(p, e, carry_scale, carry_shift);
     m.layers_.push_back(
         Layer{f.weight.template cast<T>(), f.bias.template cast<T>(),
-              layout.output_layer ? Activation::kIdentity : config.activation});
+              layout.output_layer ? Activation::kIdentity : config.activation,
+              NarrowProductRule{}});
     carry_scale = e.out_scale;
     carry_shift = e.out_shift;
   }
-  // Panels where the BLAS's small-matrix kernels take them (float: the
-  // rule is sgemm's; double products stay whole).
+  // Panels where the BLAS's small-matrix kernels take them, else the
+  // skinny kernel (float: the rule is sgemm's; double products stay
+  // whole). A rule of the shapes, so every process computes the same bits.
   if constexpr (std::is_same_v<T, float>) {
     for (Layer& layer : m.layers_) {
-      layer.panel_cols =
+      layer.narrow.panel_cols =
           SmallKernelPanelCols(layer.weight.rows(), layer.weight.cols());
+      layer.narrow.skinny = layer.narrow.panel_cols == 0;
     }
   }
   return m;
@@ -182,7 +185,7 @@ absl::Status Predict(const InferenceModel<T>& model,
           options.calling_thread_only ? CallingThreadPool() : model.pool(),
           BiasActivationEpilogue(out, model.activation(l),
                                  model.bias(l).data()),
-          model.panel_cols(l));
+          model.narrow_product(l));
       in = out.data();
       in_rows = out.rows();
     }

@@ -21,6 +21,7 @@
 #include "core/matrix.h"
 #include "core/model.h"
 #include "core/model_config.h"
+#include "core/parallel_product.h"
 #include "core/predict_input.h"
 
 namespace bnmlp {
@@ -55,9 +56,12 @@ class InferenceModel {
   const RowMajorMatrix<T>& weight(int l) const { return layers_[l].weight; }
   const Vector<T>& bias(int l) const { return layers_[l].bias; }
   Activation activation(int l) const { return layers_[l].activation; }
-  // The column panels layer l's products run in (0: whole products):
-  // SmallKernelPanelCols (core/blas_kernels.h) for float models.
-  Eigen::Index panel_cols(int l) const { return layers_[l].panel_cols; }
+  // How layer l's products of a few samples run (float models: in panels
+  // where OpenBLAS's small-matrix kernels take them, else SkinnyProduct;
+  // double models: whole products).
+  const NarrowProductRule& narrow_product(int l) const {
+    return layers_[l].narrow;
+  }
   // FromModel's transient memory beyond the result: one layer's weight in
   // double while it is folded, 2 x 4 bytes per parameter at most.
   static int64_t FoldTransientBytes(int64_t parameters) {
@@ -88,7 +92,7 @@ class InferenceModel {
     RowMajorMatrix<T> weight;  // [out, in], BatchNorm folded in
     Vector<T> bias;            // [out]
     Activation activation;
-    Eigen::Index panel_cols = 0;
+    NarrowProductRule narrow;
   };
   InferenceModel(const ModelConfig& config, ComputePool& pool)
       : config_(config), pool_(&pool) {}

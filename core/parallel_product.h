@@ -7,6 +7,7 @@
 
 #include "core/compute_pool.h"
 #include "core/matrix.h"
+#include "core/skinny_product.h"
 
 namespace bnmlp {
 
@@ -45,30 +46,57 @@ inline ProductPlan PlanProduct(Eigen::Index rows, Eigen::Index cols,
   return plan;
 }
 
-// dst = lhs * rhs (no aliasing): one product, or with panel_cols > 0 one
-// product per panel of at most panel_cols columns. Narrow products can be
-// the faster way: OpenBLAS's general GEMM packs all of lhs for every call
-// (a 256 x 784 weight: ~100 us, whether rhs has 8 columns or 256), while its
-// small-matrix kernels (AVX-512) take up to a few columns without packing.
-// Which weights take panels: SmallKernelPanelCols (core/blas_kernels.h).
-template <typename Dst, typename Lhs, typename Rhs>
-void ProductInPanels(Dst&& dst, const Lhs& lhs, const Rhs& rhs,
-                     Eigen::Index panel_cols) {
-  if (panel_cols <= 0 || dst.cols() <= panel_cols) {
-    dst.noalias() = lhs * rhs;
-    return;
-  }
-  for (Eigen::Index col = 0; col < dst.cols(); col += panel_cols) {
-    const Eigen::Index cols = std::min(panel_cols, dst.cols() - col);
-    dst.middleCols(col, cols).noalias() = lhs * rhs.middleCols(col, cols);
-  }
-}
+// How a product of a few columns runs, chosen per weight (InferenceModel).
+// Narrow products are where OpenBLAS's general GEMM is slow: it packs all of
+// lhs for every call (a 256 x 784 weight: ~100 us, whether rhs has 2
+// columns or 256).
+struct NarrowProductRule {
+  // > 0: in column panels of this width, for OpenBLAS's small-matrix
+  // kernels (AVX-512), which take a few columns without packing; which
+  // weights: SmallKernelPanelCols (core/blas_kernels.h).
+  Eigen::Index panel_cols = 0;
+  // Products of 2 to kMaxSkinnyCols columns by SkinnyProduct (a float,
+  // row-major lhs), where panels do not apply.
+  bool skinny = false;
+};
 
 // The widest product ParallelProduct computes in panels. A 256 x 784
 // weight in panels of 4 against whole, one thread: 26 vs 106 us at 8
 // columns, 212 vs 283 at 64, 905 vs 895 at 256; two threads (row halves):
 // 25 vs 19 at 8, 53 vs 75 at 16, 157 vs 178 at 64, 635 vs 547 at 256.
 inline constexpr Eigen::Index kMaxPanelledCols = 64;
+
+// Whether SkinnyProduct takes these operands (contiguous float rows of
+// lhs, columns of rhs and dst).
+template <typename Dst, typename Lhs, typename Rhs>
+inline constexpr bool kSkinnyOperands =
+    std::is_same_v<typename Lhs::Scalar, float>&& Lhs::IsRowMajor &&
+    !Rhs::IsRowMajor && !Dst::IsRowMajor &&
+    Lhs::InnerStrideAtCompileTime == 1 && Rhs::InnerStrideAtCompileTime == 1 &&
+    Dst::InnerStrideAtCompileTime == 1;
+
+// dst = lhs * rhs (no aliasing): one product, by SkinnyProduct or in
+// column panels where `narrow` says so for dst's width.
+template <typename Dst, typename Lhs, typename Rhs>
+void NarrowProduct(Dst&& dst, const Lhs& lhs, const Rhs& rhs,
+                   const NarrowProductRule& narrow) {
+  const Eigen::Index cols = dst.cols();
+  if constexpr (kSkinnyOperands<std::remove_reference_t<Dst>, Lhs, Rhs>) {
+    if (narrow.skinny && cols >= 2 && cols <= kMaxSkinnyCols) {
+      SkinnyProduct(dst, lhs, rhs);
+      return;
+    }
+  }
+  const Eigen::Index panel = narrow.panel_cols;
+  if (panel <= 0 || cols <= panel || cols > kMaxPanelledCols) {
+    dst.noalias() = lhs * rhs;
+    return;
+  }
+  for (Eigen::Index col = 0; col < cols; col += panel) {
+    const Eigen::Index width = std::min(panel, cols - col);
+    dst.middleCols(col, width).noalias() = lhs * rhs.middleCols(col, width);
+  }
+}
 
 // An epilogue that does nothing (see ParallelProduct).
 struct NoEpilogue {
@@ -86,20 +114,18 @@ struct NoEpilogue {
 // activation) fused into the product instead of a separate trip through
 // memory. It must only touch its block.
 //
-// panel_cols > 0 computes each block in column panels (ProductInPanels) if
-// dst has at most kMaxPanelledCols columns.
+// Each block runs as NarrowProduct(`narrow`) says for its width.
 template <typename Dst, typename Lhs, typename Rhs,
           typename Epilogue = NoEpilogue>
 void ParallelProduct(Dst&& dst, const Lhs& lhs, const Rhs& rhs,
                      ComputePool& pool = ComputePool::Default(),
                      Epilogue&& epilogue = NoEpilogue(),
-                     Eigen::Index panel_cols = 0) {
+                     const NarrowProductRule& narrow = {}) {
   const ProductPlan plan =
       PlanProduct(dst.rows(), dst.cols(), lhs.cols(),
                   std::remove_reference_t<Dst>::IsRowMajor, pool.threads());
-  if (dst.cols() > kMaxPanelledCols) panel_cols = 0;
   if (plan.chunks <= 1) {
-    ProductInPanels(dst, lhs, rhs, panel_cols);
+    NarrowProduct(dst, lhs, rhs, narrow);
     epilogue(0, 0, dst.rows(), dst.cols());
     return;
   }
@@ -109,12 +135,12 @@ void ParallelProduct(Dst&& dst, const Lhs& lhs, const Rhs& rhs,
     const Eigen::Index begin = outer * chunk / chunks;
     const Eigen::Index size = outer * (chunk + 1) / chunks - begin;
     if (plan.split_rows) {
-      ProductInPanels(dst.middleRows(begin, size), lhs.middleRows(begin, size),
-                      rhs, panel_cols);
+      NarrowProduct(dst.middleRows(begin, size), lhs.middleRows(begin, size),
+                    rhs, narrow);
       epilogue(begin, 0, size, dst.cols());
     } else {
-      ProductInPanels(dst.middleCols(begin, size), lhs,
-                      rhs.middleCols(begin, size), panel_cols);
+      NarrowProduct(dst.middleCols(begin, size), lhs,
+                    rhs.middleCols(begin, size), narrow);
       epilogue(0, begin, dst.rows(), size);
     }
   });

@@ -45,31 +45,52 @@ TEST(ParallelProductTest, PanelsMatchTheWholeProduct) {
     const Matrix<float> whole = w * x;
     for (Eigen::Index panel : {1, 2, 4}) {
       Matrix<float> panelled = Matrix<float>::Constant(96, cols, 7.0f);
-      ProductInPanels(panelled, w, x, panel);
+      NarrowProduct(panelled, w, x, NarrowProductRule{panel, false});
       EXPECT_TRUE(panelled.isApprox(whole, 1e-6f))
           << cols << " columns in panels of " << panel;
     }
   }
 }
 
-// ParallelProduct in panels, split over the pool or not, and past
-// kMaxPanelledCols (whole again): every entry written, epilogue on all.
-TEST(ParallelProductTest, PanelsSplitOrNotCoverTheWholeResult) {
+// ParallelProduct in panels or by SkinnyProduct, split over the pool or
+// not, and past either's width (whole again): every entry written, the
+// epilogue on all of them.
+TEST(ParallelProductTest, NarrowProductsSplitOrNotCoverTheWholeResult) {
   ComputePool pool(2);
   const RowMajorMatrix<float> w = RowMajorMatrix<float>::Random(256, 784);
-  for (Eigen::Index cols : {Eigen::Index{2}, Eigen::Index{7}, Eigen::Index{64},
-                            kMaxPanelledCols + 9}) {
-    const Matrix<float> x = Matrix<float>::Random(784, cols);
-    Matrix<float> y = Matrix<float>::Constant(256, cols, 7.0f);
-    std::atomic<int64_t> epilogue_entries{0};
-    ParallelProduct(
-        y, w, x, pool,
-        [&](Eigen::Index, Eigen::Index, Eigen::Index rows, Eigen::Index n) {
-          epilogue_entries += rows * n;
-        },
-        /*panel_cols=*/4);
-    EXPECT_TRUE(y.isApprox(w * x, 1e-5f)) << cols << " columns";
-    EXPECT_EQ(epilogue_entries.load(), 256 * cols);
+  for (const NarrowProductRule narrow :
+       {NarrowProductRule{4, false}, NarrowProductRule{0, true}}) {
+    for (Eigen::Index cols : {Eigen::Index{2}, Eigen::Index{7}, kMaxSkinnyCols,
+                              Eigen::Index{64}, kMaxPanelledCols + 9}) {
+      const Matrix<float> x = Matrix<float>::Random(784, cols);
+      Matrix<float> y = Matrix<float>::Constant(256, cols, 7.0f);
+      std::atomic<int64_t> epilogue_entries{0};
+      ParallelProduct(
+          y, w, x, pool,
+          [&](Eigen::Index, Eigen::Index, Eigen::Index rows, Eigen::Index n) {
+            epilogue_entries += rows * n;
+          },
+          narrow);
+      EXPECT_TRUE(y.isApprox(w * x, 1e-5f))
+          << cols << " columns, panels " << narrow.panel_cols << ", skinny "
+          << narrow.skinny;
+      EXPECT_EQ(epilogue_entries.load(), 256 * cols);
+    }
+  }
+}
+
+// Where SkinnyProduct runs it computes every column on its own: a sample's
+// outputs are the same bits in any narrow product, split or not.
+TEST(ParallelProductTest, SkinnyColumnsDoNotDependOnTheirNeighbours) {
+  ComputePool pool(2);
+  const RowMajorMatrix<float> w = RowMajorMatrix<float>::Random(256, 784);
+  const Matrix<float> x = Matrix<float>::Random(784, kMaxSkinnyCols);
+  Matrix<float> all(256, kMaxSkinnyCols);
+  ParallelProduct(all, w, x, pool, NoEpilogue(), NarrowProductRule{0, true});
+  for (Eigen::Index first = 0; first + 2 <= kMaxSkinnyCols; first += 3) {
+    Matrix<float> pair(256, 2);
+    NarrowProduct(pair, w, x.middleCols(first, 2), NarrowProductRule{0, true});
+    EXPECT_EQ(pair, all.middleCols(first, 2)) << "columns from " << first;
   }
 }
 
