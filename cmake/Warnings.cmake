@@ -5,7 +5,7 @@ function(bnmlp_set_warnings target)
   if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU" AND BNMLP_MARCH_HAS_AVX512)
     # GCC 12 reports its own AVX-512 intrinsics (_mm512_undefined_*, reached
     # through Eigen when BNMLP_MARCH enables AVX-512) as (maybe-)uninitialized: GCC bug
-    # 105593, fixed in GCC 13. Clang (the TSan build) still checks.
+    # 105593, fixed in GCC 13. Clang (the sanitizer builds) still checks.
     target_compile_options(${target} INTERFACE -Wno-uninitialized
                            -Wno-maybe-uninitialized)
   endif()
