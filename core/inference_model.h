@@ -37,6 +37,12 @@ inline constexpr int64_t kDefaultMaxChunkRows = 512;
 // wider models run in smaller chunks (a [1, 3355442, 2] model: 2 samples).
 inline constexpr int64_t kDefaultMaxWorkspaceBytes = int64_t{64} << 20;
 
+// The most a thread that serves Predicts keeps between calls
+// (PredictWorkspace::TrimTo, and again in a merging thread's gather
+// buffers): 512 samples of models up to 1,024 units wide stay
+// allocation-free, while a wide model's rare chunk is freed after its call.
+inline constexpr int64_t kKeptWorkspaceBytes = int64_t{4} << 20;
+
 // Immutable after FromModel: safe to share between threads (each calling
 // thread brings its own PredictWorkspace).
 template <typename T>

@@ -158,7 +158,7 @@ absl::Status PredictBatcher::ComputeBatch(const InferenceModel<float>& model,
   const Call& only = *batch.front();
   const absl::Status status = Predict(model, only.input_, only.outputs_,
                                       workspace, NeverStop, chunking);
-  workspace.TrimTo(kKeptBufferBytes);
+  workspace.TrimTo(kKeptWorkspaceBytes);
   return status;
 }
 
@@ -194,11 +194,11 @@ absl::Status PredictBatcher::ComputeMerged(const InferenceModel<float>& model,
   const int64_t gathered_bytes =
       (gathered_inputs.size() + gathered_outputs.size()) *
       static_cast<int64_t>(sizeof(float));
-  if (gathered_bytes > kKeptBufferBytes) {
+  if (gathered_bytes > kKeptWorkspaceBytes) {
     gathered_inputs = Vector<float>();
     gathered_outputs = Vector<float>();
   }
-  workspace.TrimTo(kKeptBufferBytes);
+  workspace.TrimTo(kKeptWorkspaceBytes);
   return status;
 }
 

@@ -35,8 +35,8 @@
 // Memory: a merged product uses the leader thread's PredictWorkspace (rows
 // of the product, at most the sum of its members' rows) and per-thread
 // gather buffers of (inputs + outputs) x rows floats; callers reserve their
-// share of both (MergeBufferBytes). Buffers beyond kKeptBufferBytes are
-// freed after each product.
+// share of both (MergeBufferBytes). Buffers beyond kKeptWorkspaceBytes
+// (core/inference_model.h) are freed after each product.
 #ifndef BNMLP_SERVER_PREDICT_BATCHER_H_
 #define BNMLP_SERVER_PREDICT_BATCHER_H_
 
@@ -79,11 +79,6 @@ struct PredictBatcherOptions {
 // (never during a product or a Done).
 class PredictBatcher {
  public:
-  // The most a thread keeps between Predicts, in its workspace and again in
-  // its gather buffers: 512 samples of models up to 1,024 units wide stay
-  // allocation-free.
-  static constexpr int64_t kKeptBufferBytes = int64_t{4} << 20;
-
   // One Predict submitted to the batcher. Not copyable; the owner keeps it
   // alive until Done has run, or until Withdraw returned true.
   class Call {

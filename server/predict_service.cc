@@ -20,6 +20,9 @@ struct BnMlpServiceImpl::PredictPlan {
   PredictInput<float> input;
   PredictOptions chunking;
   bool merged = false;  // computed by the batcher
+  // Not merged: whether its products split over the compute pool (then it
+  // runs on a thread of its own, in a compute slot).
+  bool uses_compute_pool = false;
   // The workspace, the response and its serialized copy (and, merged, the
   // gather buffers' share), until the response is sent.
   MemoryBudget::Reservation memory;
@@ -119,8 +122,7 @@ void BnMlpServiceImpl::PredictCall::Start() {
     batched_ready_.store(true, std::memory_order_release);
     return service_.predict_batcher_.Submit(model, *batched_, plan_->chunking);
   }
-  if (!model.UsesComputePool(plan_->input.samples(),
-                             plan_->chunking.max_chunk_rows)) {
+  if (!plan_->uses_compute_pool) {
     // Short (each product below the pool's threshold): computed here.
     return Complete(service_.RunPredict(context_, *plan_, response_));
   }
@@ -198,8 +200,11 @@ absl::StatusOr<BnMlpServiceImpl::PredictPlan> BnMlpServiceImpl::PlanPredict(
           absl::StrCat("Predict of ", samples, " samples on model '",
                        request.name(),
                        "' (workspace, response and its serialized copy)")));
-  return PredictPlan{std::move(snapshot), input, chunking, merged,
-                     std::move(memory)};
+  const bool uses_compute_pool =
+      !merged && model.UsesComputePool(samples, chunking.max_chunk_rows);
+  return PredictPlan{
+      std::move(snapshot), input, chunking, merged, uses_compute_pool,
+      std::move(memory)};
 }
 
 absl::Status BnMlpServiceImpl::RunPredict(
@@ -209,18 +214,18 @@ absl::Status BnMlpServiceImpl::RunPredict(
   const int64_t samples = plan.input.samples();
   // Waiting calls hold no output buffer: it is allocated once a slot is ours.
   std::optional<ComputeSlots::Slot> slot;
-  if (model.UsesComputePool(samples, plan.chunking.max_chunk_rows)) {
+  if (plan.uses_compute_pool) {
     BNMLP_ASSIGN_OR_RETURN(slot, AwaitPredictSlot(context));
   }
   MatrixMap<float> outputs = ShapeOutputTensor(samples, model.output_size(),
                                                response.mutable_outputs());
   // One workspace per thread: Predict allocates nothing once it is warm.
-  // A workspace grown beyond what the batcher's threads keep (by a wide
-  // model) is freed when the call ends, so idle threads keep at most that
-  // much outside the budget.
+  // A workspace grown beyond kKeptWorkspaceBytes (by a wide model) is freed
+  // when the call ends, so idle threads keep at most that much outside the
+  // budget.
   thread_local PredictWorkspace<float> workspace;
   const absl::Cleanup trim_workspace = [] {
-    workspace.TrimTo(PredictBatcher::kKeptBufferBytes);
+    workspace.TrimTo(kKeptWorkspaceBytes);
   };
   const auto should_stop = [&] { return CallShouldStop(context); };
   const absl::Status predicted = bnmlp::Predict(

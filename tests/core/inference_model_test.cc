@@ -7,6 +7,7 @@
 #include <string>
 #include <thread>
 #include <tuple>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -372,11 +373,16 @@ TEST(InferenceModelTest, ConcurrentPredictsOnOneModelAgree) {
   }
 }
 
-TEST(PredictWorkspaceTest, GrowsToTheLargestChunkAndNoFurther) {
+// A freshly initialized model of these layer sizes (every other setting the
+// default), folded: for tests of the workspace's size only.
+InferenceModel<float> DefaultFolded(std::vector<int64_t> layer_sizes) {
   ModelConfig c;
-  c.layer_sizes = {8, 16, 4, 2};
-  const InferenceModel<float> folded =
-      InferenceModel<float>::FromModel(*Model<float>::Create(c));
+  c.layer_sizes = std::move(layer_sizes);
+  return InferenceModel<float>::FromModel(*Model<float>::Create(c));
+}
+
+TEST(PredictWorkspaceTest, GrowsToTheLargestChunkAndNoFurther) {
+  const InferenceModel<float> folded = DefaultFolded({8, 16, 4, 2});
   PredictWorkspace<float> workspace;
   PredictOptions options;
   options.max_chunk_rows = 32;
@@ -389,10 +395,7 @@ TEST(PredictWorkspaceTest, GrowsToTheLargestChunkAndNoFurther) {
 }
 
 TEST(PredictWorkspaceTest, TrimToFreesOnlyWhatIsBeyondTheBound) {
-  ModelConfig c;
-  c.layer_sizes = {8, 16, 4, 2};
-  const InferenceModel<float> folded =
-      InferenceModel<float>::FromModel(*Model<float>::Create(c));
+  const InferenceModel<float> folded = DefaultFolded({8, 16, 4, 2});
   PredictWorkspace<float> workspace;
   Folded(folded, RandomSamples(8, 10, 1), workspace, PredictOptions());
   const int64_t bytes = 2 * 16 * 10 * 4;
@@ -406,10 +409,7 @@ TEST(PredictWorkspaceTest, TrimToFreesOnlyWhatIsBeyondTheBound) {
 }
 
 TEST(PredictWorkspaceTest, ChunkRowsKeepTheWorkspaceWithinItsBound) {
-  ModelConfig c;
-  c.layer_sizes = {8, 1000, 4, 2};
-  const InferenceModel<float> folded =
-      InferenceModel<float>::FromModel(*Model<float>::Create(c));
+  const InferenceModel<float> folded = DefaultFolded({8, 1000, 4, 2});
   EXPECT_EQ(folded.WorkspaceBytes(1), 2 * 1000 * 4);
   EXPECT_EQ(folded.ChunkRowsWithin(2 * 1000 * 4 * 3 + 7), 3);
   EXPECT_EQ(folded.ChunkRowsWithin(100), 1);  // not even one: one

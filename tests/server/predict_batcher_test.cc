@@ -151,6 +151,23 @@ class TestCall : public CallCase, public PredictBatcher::Call {
   std::thread::id done_thread_;
 };
 
+// Whether Done ran exactly once, with OK, after the batcher wrote the
+// call's own outputs (its model's answer alone, within kTolerance).
+::testing::AssertionResult ComputedOnceCorrectly(const TestCall& call) {
+  if (call.done_count() != 1) {
+    return ::testing::AssertionFailure()
+           << "Done ran " << call.done_count() << " times";
+  }
+  if (!call.status().ok()) {
+    return ::testing::AssertionFailure() << "Done got " << call.status();
+  }
+  if (call.MaxError() > kTolerance) {
+    return ::testing::AssertionFailure() << "outputs of " << call.outputs.cols()
+                                         << " rows off by " << call.MaxError();
+  }
+  return ::testing::AssertionSuccess();
+}
+
 void Submit(PredictBatcher& batcher, TestCall& call) {
   batcher.Submit(*call.model, call, PredictOptions());
 }
@@ -213,10 +230,8 @@ TEST(PredictBatcherTest, ACallAloneIsComputedInsideSubmit) {
     SCOPED_TRACE(rows);
     TestCall call(*model, rows, static_cast<unsigned>(rows));
     Submit(batcher, call);
-    EXPECT_EQ(call.done_count(), 1);
+    EXPECT_TRUE(ComputedOnceCorrectly(call));
     EXPECT_EQ(call.done_thread(), std::this_thread::get_id());
-    EXPECT_TRUE(call.status().ok()) << call.status();
-    EXPECT_LE(call.MaxError(), kTolerance);
     EXPECT_EQ(batcher.active_versions(), 0u);
     EXPECT_EQ(batcher.waiting_calls(), 0u);
     EXPECT_FALSE(Withdraw(batcher, call));
@@ -254,14 +269,11 @@ void ExpectQueuedCallsMerge(const InferenceModel<float>& model,
   std::vector<const TestCall*> arrival;
   for (const auto& call : queued) {
     arrival.push_back(call.get());
-    EXPECT_EQ(call->done_count(), 1);
+    EXPECT_TRUE(ComputedOnceCorrectly(*call));
     EXPECT_EQ(call->done_thread(), leader.leader());
-    EXPECT_TRUE(call->status().ok()) << call->status();
-    EXPECT_LE(call->MaxError(), kTolerance) << call->outputs.cols() << " rows";
   }
   EXPECT_EQ(log.order(), arrival);
-  EXPECT_EQ(first.done_count(), 1);
-  EXPECT_LE(first.MaxError(), kTolerance);
+  EXPECT_TRUE(ComputedOnceCorrectly(first));
   EXPECT_EQ(batcher.active_versions(), 0u);
   EXPECT_EQ(batcher.waiting_calls(), 0u);
 }
@@ -343,9 +355,8 @@ TEST(PredictBatcherTest, ConcurrentCallsOnTwoVersionsAreNeverMixed) {
         EXPECT_TRUE(call.OutputsUntouched()) << "thread " << t << " call " << c;
         continue;
       }
-      EXPECT_EQ(call.done_count(), 1) << "thread " << t << " call " << c;
-      EXPECT_TRUE(call.status().ok()) << call.status();
-      EXPECT_LE(call.MaxError(), kTolerance) << "thread " << t << " call " << c;
+      EXPECT_TRUE(ComputedOnceCorrectly(call))
+          << "thread " << t << " call " << c;
     }
   }
   ::testing::Test::RecordProperty("merged_products",
@@ -382,9 +393,7 @@ TEST(PredictBatcherTest, AWithdrawnCallNeverCompletesWhileOthersDo) {
   EXPECT_EQ(leaving.done_count(), 0);
   EXPECT_TRUE(leaving.OutputsUntouched());
   for (const TestCall* call : {&first, &before, &after}) {
-    EXPECT_EQ(call->done_count(), 1);
-    EXPECT_TRUE(call->status().ok()) << call->status();
-    EXPECT_LE(call->MaxError(), kTolerance);
+    EXPECT_TRUE(ComputedOnceCorrectly(*call));
   }
   EXPECT_EQ(batcher.merged_products(), 1);  // before + after
   EXPECT_FALSE(Withdraw(batcher, before));  // done
@@ -474,10 +483,8 @@ TEST(PredictBatcherTest, TheCallThatFillsMaxRowsLeadsTheDelayedQueue) {
 
   Submit(batcher, filling);
   for (const TestCall* call : {&lone, &second, &filling}) {
-    EXPECT_EQ(call->done_count(), 1);
+    EXPECT_TRUE(ComputedOnceCorrectly(*call));
     EXPECT_EQ(call->done_thread(), std::this_thread::get_id());
-    EXPECT_TRUE(call->status().ok()) << call->status();
-    EXPECT_LE(call->MaxError(), kTolerance);
   }
   EXPECT_EQ(batcher.merged_products(), 1);
   EXPECT_EQ(batcher.waiting_calls(), 0u);
@@ -511,10 +518,8 @@ TEST(PredictBatcherTest, TheDelayThreadComputesCallsThatNeverFillMaxRows) {
   const std::thread::id delay_thread = calls.front()->done_thread();
   EXPECT_NE(delay_thread, std::this_thread::get_id());
   for (const auto& call : calls) {
-    EXPECT_EQ(call->done_count(), 1);
+    EXPECT_TRUE(ComputedOnceCorrectly(*call));
     EXPECT_EQ(call->done_thread(), delay_thread);
-    EXPECT_TRUE(call->status().ok()) << call->status();
-    EXPECT_LE(call->MaxError(), kTolerance);
   }
   ::testing::Test::RecordProperty("merged_products",
                                   static_cast<int>(batcher.merged_products()));
@@ -539,8 +544,7 @@ TEST(PredictBatcherTest, APendingDelayKeepsNoQueueAlive) {
   TestCall later(*model, 2, 2);
   Submit(batcher, later);
   ASSERT_TRUE(later.AwaitDone());
-  EXPECT_TRUE(later.status().ok()) << later.status();
-  EXPECT_LE(later.MaxError(), kTolerance);
+  EXPECT_TRUE(ComputedOnceCorrectly(later));
   EXPECT_EQ(withdrawn.done_count(), 0);
   EXPECT_TRUE(AwaitIdle(batcher));
 }
