@@ -44,7 +44,12 @@ class BnMlpServiceImpl::PredictCall final : public grpc::ServerUnaryReactor {
         rpc_(service.rpc_, context, "Predict", request.name()) {}
 
   // Admits, validates and computes the call, or hands it to whoever will.
-  void Start();
+  // Called by the handler (the call lives until OnDone, which gRPC runs only
+  // after the handler returned).
+  void Start() {
+    AdmitAndRun();
+    started_.store(true, std::memory_order_release);
+  }
 
   // The client cancelled, or the deadline passed: a call still queued in
   // the batcher leaves it now (a computing one ends when it is done).
@@ -52,6 +57,9 @@ class BnMlpServiceImpl::PredictCall final : public grpc::ServerUnaryReactor {
   void OnDone() override;
 
  private:
+  // Start's work: every path ends in Complete, now or on another thread.
+  void AdmitAndRun();
+
   // The batcher's view of a merged call.
   class Batched final : public PredictBatcher::Call {
    public:
@@ -75,10 +83,13 @@ class BnMlpServiceImpl::PredictCall final : public grpc::ServerUnaryReactor {
   std::optional<PredictPlan> plan_;
   std::optional<Batched> batched_;
   bool counted_ = false;  // in predict_calls_ (until Complete)
-  // Set (release) once plan_ and batched_ are in place, read (acquire) by
-  // OnCancel, which gRPC runs on another thread after the handler returned
-  // (a hand-off inside gRPC that ThreadSanitizer cannot see).
-  std::atomic<bool> batched_ready_{false};
+  // Set (release) as Start returns; read (acquire) first by OnCancel, which
+  // gRPC runs only after the handler returned, possibly on another of its
+  // threads. That hand-off happens inside gRPC, where ThreadSanitizer cannot
+  // see it: this makes everything Start wrote (plan_, batched_, even this
+  // object's construction) visibly ordered before OnCancel, whichever path
+  // the call took.
+  std::atomic<bool> started_{false};
   // Set (release) as Complete finishes and read (acquire) by OnDone, so that
   // ThreadSanitizer sees the call handed from the thread that completed it
   // to the one that deletes it (the hand-off inside gRPC is invisible to it).
@@ -94,7 +105,7 @@ grpc::ServerUnaryReactor* BnMlpServiceImpl::Predict(
   return call.release();  // deleted by its OnDone
 }
 
-void BnMlpServiceImpl::PredictCall::Start() {
+void BnMlpServiceImpl::PredictCall::AdmitAndRun() {
   if (absl::Status admitted = rpc_.Admit(); !admitted.ok()) {
     return Complete(admitted);
   }
@@ -119,7 +130,6 @@ void BnMlpServiceImpl::PredictCall::Start() {
         *this, plan_->input,
         ShapeOutputTensor(plan_->input.samples(), model.output_size(),
                           response_.mutable_outputs()));
-    batched_ready_.store(true, std::memory_order_release);
     return service_.predict_batcher_.Submit(model, *batched_, plan_->chunking);
   }
   if (!plan_->uses_compute_pool) {
@@ -132,7 +142,8 @@ void BnMlpServiceImpl::PredictCall::Start() {
 }
 
 void BnMlpServiceImpl::PredictCall::OnCancel() {
-  if (!batched_ready_.load(std::memory_order_acquire)) return;
+  if (!started_.load(std::memory_order_acquire)) return;
+  if (!batched_.has_value()) return;  // not merged: ends when computed
   if (service_.predict_batcher_.Withdraw(*plan_->snapshot.inference,
                                          *batched_)) {
     Complete(service_.WhyCallStopped(
