@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "common/sanitizer_build.h"
 #include "gtest/gtest.h"
 
 namespace bnmlp {
@@ -87,16 +88,7 @@ TEST(DefaultMaxMemoryBytesTest, IsMostOfWhatTheProcessMayUse) {
 
 // glibc's allocator is what is tuned; sanitizer builds replace it with
 // their own, which ignores mallopt, so the test exists where glibc serves.
-// GCC marks those builds with __SANITIZE_*__, clang 14 only through
-// __has_feature.
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-#define BNMLP_SANITIZER_ALLOCATOR
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
-#define BNMLP_SANITIZER_ALLOCATOR
-#endif
-#endif
-#ifndef BNMLP_SANITIZER_ALLOCATOR
+#if !defined(BNMLP_ASAN) && !defined(BNMLP_TSAN)
 TEST(ReturnLargeBlocksToTheSystemTest, BigBlocksAreMappedSmallerOnesKept) {
   constexpr int kMapped = 1 << 20;
   constexpr int kKept = 4 << 20;

@@ -14,6 +14,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "common/sanitizer_build.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
@@ -177,21 +178,6 @@ absl::StatusOr<int> ServerProcess::Stop(int signal, absl::Duration timeout) {
 std::string ServerProcess::Log() const { return ReadWholeFile(log_file_); }
 
 namespace {
-
-#if defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define BNMLP_ASAN 1
-#endif
-#if __has_feature(thread_sanitizer)
-#define BNMLP_TSAN 1
-#endif
-#endif
-#if defined(__SANITIZE_ADDRESS__)
-#define BNMLP_ASAN 1
-#endif
-#if defined(__SANITIZE_THREAD__)
-#define BNMLP_TSAN 1
-#endif
 
 // `field` ("VmHWM:", "VmRSS:") of /proc/<pid>/status in bytes; -1 if
 // unreadable.
