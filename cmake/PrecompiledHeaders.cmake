@@ -22,7 +22,7 @@
 # BNMLP_PCH defaults to ON with clang, OFF otherwise. The GCC release build
 # is thus compiled without them, so a file that forgets an include a PCH
 # would have supplied still fails in CI. It is also OFF by default in builds
-# through ccache (CMAKE_CXX_COMPILER_LAUNCHER: scripts/fuzz, the image),
+# through ccache (CMAKE_CXX_COMPILER_LAUNCHER, as the image's build sets),
 # which does not cache files compiled with a PCH.
 if(CMAKE_CXX_COMPILER_ID MATCHES "Clang" AND
    NOT CMAKE_CXX_COMPILER_LAUNCHER MATCHES "ccache")

@@ -1,6 +1,6 @@
 # BNMLP_SANITIZER=address: AddressSanitizer + UndefinedBehaviorSanitizer.
 # BNMLP_SANITIZER=thread: ThreadSanitizer.
-# BNMLP_FUZZ=ON (clang only, the fuzz preset): also libFuzzer's coverage
+# BNMLP_FUZZ=ON (clang only, the asan preset): also libFuzzer's coverage
 # instrumentation (-fsanitize=fuzzer-no-link) on every target of ours; the
 # fuzz executables in fuzz/ add -fsanitize=fuzzer, which links libFuzzer's
 # main.

@@ -1,5 +1,5 @@
 // Which sanitizer this translation unit is built with: BNMLP_ASAN (ASan,
-// the asan and fuzz presets) or BNMLP_TSAN (TSan), defined as 1, else
+// the asan preset) or BNMLP_TSAN (TSan), defined as 1, else
 // undefined. For code that must know, such as tests of glibc's allocator
 // (which a sanitizer replaces) or of memory figures (which one inflates).
 //
