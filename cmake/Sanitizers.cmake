@@ -1,7 +1,8 @@
 # BNMLP_SANITIZER=address: AddressSanitizer + UndefinedBehaviorSanitizer.
 # BNMLP_SANITIZER=thread: ThreadSanitizer.
 # BNMLP_FUZZ=ON (clang only, the asan preset): also libFuzzer's coverage
-# instrumentation (-fsanitize=fuzzer-no-link) on every target of ours; the
+# instrumentation (-fsanitize=fuzzer-no-link) on every target of ours (but
+# core's arithmetic: core/fuzz_coverage_ignorelist.txt); the
 # fuzz executables in fuzz/ add -fsanitize=fuzzer, which links libFuzzer's
 # main.
 # Usage: bnmlp_set_sanitizers(<target> <INTERFACE|PUBLIC|PRIVATE>)
