@@ -66,36 +66,60 @@ struct NarrowProductRule {
 // 25 vs 19 at 8, 53 vs 75 at 16, 157 vs 178 at 64, 635 vs 547 at 256.
 inline constexpr Eigen::Index kMaxPanelledCols = 64;
 
-// Whether SkinnyProduct takes these operands (contiguous float rows of
-// lhs, columns of rhs and dst).
-template <typename Dst, typename Lhs, typename Rhs>
-inline constexpr bool kSkinnyOperands =
-    std::is_same_v<typename Lhs::Scalar, float>&& Lhs::IsRowMajor &&
-    !Rhs::IsRowMajor && !Dst::IsRowMajor &&
-    Lhs::InnerStrideAtCompileTime == 1 && Rhs::InnerStrideAtCompileTime == 1 &&
-    Dst::InnerStrideAtCompileTime == 1;
+// Every operand of a product as one of few types: a map of contiguous
+// columns (or rows) with a run-time stride, per scalar and storage order.
+// Blocks, transposes and maps of any matrix reduce to these, so each
+// product below is compiled once per combination, in parallel_product.cc,
+// rather than once per expression type in every file that multiplies
+// (Eigen's product code for each type cost seconds of compile time).
+template <typename T, int Order>
+using ProductInput =
+    Eigen::Map<const Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Order>, 0,
+               Eigen::OuterStride<>>;
+template <typename T, int Order>
+using ProductOutput =
+    Eigen::Map<Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Order>, 0,
+               Eigen::OuterStride<>>;
 
-// dst = lhs * rhs (no aliasing): one product, by SkinnyProduct or in
-// column panels where `narrow` says so for dst's width.
+template <typename X>
+inline constexpr int kStorageOrder =
+    std::remove_reference_t<X>::IsRowMajor ? Eigen::RowMajor : Eigen::ColMajor;
+
+// x (a matrix, map, block or transpose with contiguous columns or rows) as
+// a ProductInput / ProductOutput over the same elements.
+template <typename X>
+auto AsProductInput(const X& x) {
+  static_assert(X::InnerStrideAtCompileTime == 1,
+                "products take contiguous columns or rows");
+  using T = std::remove_const_t<typename X::Scalar>;
+  return ProductInput<T, kStorageOrder<X>>(
+      x.data(), x.rows(), x.cols(), Eigen::OuterStride<>(x.outerStride()));
+}
+template <typename X>
+auto AsProductOutput(X&& x) {
+  static_assert(std::remove_reference_t<X>::InnerStrideAtCompileTime == 1,
+                "products take contiguous columns or rows");
+  using T = typename std::remove_reference_t<X>::Scalar;
+  return ProductOutput<T, kStorageOrder<X>>(
+      x.data(), x.rows(), x.cols(), Eigen::OuterStride<>(x.outerStride()));
+}
+
+// dst = lhs * rhs (no aliasing): one product, by SkinnyProduct (float,
+// row-major lhs, column-major rhs and dst) or in column panels where
+// `narrow` says so for dst's width. Defined in parallel_product.cc for
+// float and double and every storage order.
+template <typename T, int DstOrder, int LhsOrder, int RhsOrder>
+void NarrowMapProduct(ProductOutput<T, DstOrder> dst,
+                      ProductInput<T, LhsOrder> lhs,
+                      ProductInput<T, RhsOrder> rhs,
+                      const NarrowProductRule& narrow);
+
+// The same on any operands AsProductInput/AsProductOutput take.
 template <typename Dst, typename Lhs, typename Rhs>
 void NarrowProduct(Dst&& dst, const Lhs& lhs, const Rhs& rhs,
                    const NarrowProductRule& narrow) {
-  const Eigen::Index cols = dst.cols();
-  if constexpr (kSkinnyOperands<std::remove_reference_t<Dst>, Lhs, Rhs>) {
-    if (narrow.skinny && cols >= 2 && cols <= kMaxSkinnyCols) {
-      SkinnyProduct(dst, lhs, rhs);
-      return;
-    }
-  }
-  const Eigen::Index panel = narrow.panel_cols;
-  if (panel <= 0 || cols <= panel || cols > kMaxPanelledCols) {
-    dst.noalias() = lhs * rhs;
-    return;
-  }
-  for (Eigen::Index col = 0; col < cols; col += panel) {
-    const Eigen::Index width = std::min(panel, cols - col);
-    dst.middleCols(col, width).noalias() = lhs * rhs.middleCols(col, width);
-  }
+  NarrowMapProduct(AsProductOutput(dst), AsProductInput(lhs),
+                   AsProductInput(rhs), narrow);
 }
 
 // An epilogue that does nothing (see ParallelProduct).
