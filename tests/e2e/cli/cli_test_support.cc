@@ -1,0 +1,61 @@
+#include "tests/e2e/cli/cli_test_support.h"
+
+#include <unistd.h>
+
+#include <utility>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+
+namespace bnmlp::cli_testing {
+
+using ::bnmlp::testing::BnmlpCliPath;
+using ::bnmlp::testing::CommandResult;
+using ::bnmlp::testing::RunCommand;
+using ::bnmlp::testing::ServerProcess;
+
+std::string Describe(const CommandResult& result) {
+  return absl::StrCat("exit ", result.exit_code, "\n--- stdout:\n",
+                      result.stdout_text, "--- stderr:\n", result.stderr_text);
+}
+
+std::vector<std::string> Lines(const std::string& text) {
+  return absl::StrSplit(text, '\n', absl::SkipEmpty());
+}
+
+std::string ReadAll(int fd) {
+  std::string text;
+  char buffer[4096];
+  ssize_t n;
+  while ((n = read(fd, buffer, sizeof(buffer))) > 0) text.append(buffer, n);
+  return text;
+}
+
+void CliTest::SetUp() {
+  absl::StatusOr<std::unique_ptr<ServerProcess>> server =
+      ServerProcess::Start();
+  ASSERT_TRUE(server.ok()) << server.status();
+  server_ = *std::move(server);
+}
+
+CommandResult CliTest::Bnmlp(std::vector<std::string> args,
+                             const std::string& stdin_text) {
+  std::vector<std::string> argv = {BnmlpCliPath(), "--server",
+                                   server_->address()};
+  argv.insert(argv.end(), args.begin(), args.end());
+  absl::StatusOr<CommandResult> result = RunCommand(argv, stdin_text);
+  EXPECT_TRUE(result.ok()) << result.status();
+  return result.ok() ? *result : CommandResult();
+}
+
+void CliTest::Create(const std::string& name, const std::string& layers,
+                     std::vector<std::string> extra) {
+  std::vector<std::string> args = {"create", "--name", name, "--layers",
+                                   layers};
+  args.insert(args.end(), extra.begin(), extra.end());
+  const CommandResult result = Bnmlp(args);
+  ASSERT_EQ(result.exit_code, 0) << Describe(result);
+}
+
+}  // namespace bnmlp::cli_testing
