@@ -142,32 +142,65 @@ absl::StatusOr<BackgroundTrain> StartLongTrain(const std::string& address,
   return train;
 }
 
-TEST_F(CliTest, CtrlCDuringTrainCancelsAndKeepsAPublishedVersion) {
-  const IdxFiles files = WriteRandomImages(dir_);
-  Create("long", "784-128-10");
-  absl::StatusOr<BackgroundTrain> train =
-      StartLongTrain(server_->address(), files, dir_);
-  ASSERT_TRUE(train.ok()) << train.status();
-  const std::string before =
-      ReadUntilLineStartingWith(train->stdout_fd, "epoch ", absl::Seconds(60));
-  ASSERT_NE(before, "") << "no progress line; server log:\n" << server_->Log();
-  ASSERT_EQ(kill(train->pid, SIGINT), 0);
-  ReadAll(train->stdout_fd);
-  close(train->stdout_fd);
+// How a background train ended.
+struct TrainExit {
+  int exit_code = -1;  // -1: it did not exit (see `failure`)
+  std::string failure;
+  std::string stderr_text;
+};
+
+// Drains the train's stdout, reaps it (within a minute) and reads its
+// stderr.
+TrainExit WaitForExit(const BackgroundTrain& train) {
+  ReadAll(train.stdout_fd);
+  close(train.stdout_fd);
+  TrainExit ended;
   absl::StatusOr<int> wait_status =
-      testing::WaitForChild(train->pid, absl::Seconds(60));
-  ASSERT_TRUE(wait_status.ok()) << wait_status.status();
-  const std::string stderr_text =
-      client_testing::ReadRawFile(train->stderr_path);
-  ASSERT_TRUE(WIFEXITED(*wait_status))
-      << testing::DescribeWaitStatus(*wait_status) << "\n"
-      << stderr_text;
-  EXPECT_EQ(WEXITSTATUS(*wait_status), kInterrupted) << stderr_text;
+      testing::WaitForChild(train.pid, absl::Seconds(60));
+  ended.stderr_text = client_testing::ReadRawFile(train.stderr_path);
+  if (!wait_status.ok()) {
+    ended.failure = wait_status.status().ToString();
+  } else if (!WIFEXITED(*wait_status)) {
+    ended.failure = testing::DescribeWaitStatus(*wait_status);
+  } else {
+    ended.exit_code = WEXITSTATUS(*wait_status);
+  }
+  return ended;
+}
+
+// A long `bnmlp train` of model "long", interrupted by each test once its
+// first progress line has arrived.
+class CliTrainingTest : public CliTest {
+ protected:
+  void StartTrainingAndWaitForProgress() {
+    files_ = WriteRandomImages(dir_);
+    Create("long", "784-128-10");
+    absl::StatusOr<BackgroundTrain> train =
+        StartLongTrain(server_->address(), files_, dir_);
+    ASSERT_TRUE(train.ok()) << train.status();
+    train_ = *train;
+    ASSERT_NE(ReadUntilLineStartingWith(train_.stdout_fd, "epoch ",
+                                        absl::Seconds(60)),
+              "")
+        << "no progress line; server log:\n"
+        << server_->Log();
+  }
+
+  IdxFiles files_;
+  BackgroundTrain train_;
+};
+
+TEST_F(CliTrainingTest, CtrlCDuringTrainCancelsAndKeepsAPublishedVersion) {
+  ASSERT_NO_FATAL_FAILURE(StartTrainingAndWaitForProgress());
+  ASSERT_EQ(kill(train_.pid, SIGINT), 0);
+  const TrainExit ended = WaitForExit(train_);
+  ASSERT_NE(ended.exit_code, -1) << ended.failure << "\n" << ended.stderr_text;
+  EXPECT_EQ(ended.exit_code, kInterrupted) << ended.stderr_text;
 
   // "... cancelled; the model keeps version N (cancelled)"
   const int64_t kept_version =
-      NumberAfter(stderr_text, "the model keeps version ");
-  EXPECT_GE(kept_version, 1) << stderr_text;
+      NumberAfter(ended.stderr_text, "the model keeps version ");
+  EXPECT_GE(kept_version, 1) << ended.stderr_text;
 
   const auto listed =
       ParseJson<v1::ListModelsResponse>(Bnmlp({"list", "--json"}).stdout_text);
@@ -176,7 +209,7 @@ TEST_F(CliTest, CtrlCDuringTrainCancelsAndKeepsAPublishedVersion) {
   EXPECT_EQ(listed.models(0).version(), kept_version);
   EXPECT_EQ(listed.models(0).training_state(), v1::TRAINING_STATE_CANCELLED);
   // The model still answers.
-  EXPECT_EQ(Bnmlp({"predict", "--name", "long", "--images", files.images,
+  EXPECT_EQ(Bnmlp({"predict", "--name", "long", "--images", files_.images,
                    "--limit", "3"})
                 .exit_code,
             0);
@@ -185,38 +218,23 @@ TEST_F(CliTest, CtrlCDuringTrainCancelsAndKeepsAPublishedVersion) {
 // A server shutting down ends a running Train with UNAVAILABLE and says
 // why itself: the CLI passes that on (exit 3) instead of claiming the
 // server was unreachable.
-TEST_F(CliTest, ServerShutdownDuringTrainIsReportedInTheServersWords) {
-  const IdxFiles files = WriteRandomImages(dir_);
-  Create("long", "784-128-10");
-  absl::StatusOr<BackgroundTrain> train =
-      StartLongTrain(server_->address(), files, dir_);
-  ASSERT_TRUE(train.ok()) << train.status();
-  const std::string before =
-      ReadUntilLineStartingWith(train->stdout_fd, "epoch ", absl::Seconds(60));
-  ASSERT_NE(before, "") << "no progress line; server log:\n" << server_->Log();
-
+TEST_F(CliTrainingTest, ServerShutdownDuringTrainIsReportedInTheServersWords) {
+  ASSERT_NO_FATAL_FAILURE(StartTrainingAndWaitForProgress());
   const std::string address = server_->address();
   absl::StatusOr<int> server_status = server_->Stop(SIGTERM);
   ASSERT_TRUE(server_status.ok()) << server_status.status();
   EXPECT_TRUE(WIFEXITED(*server_status) && WEXITSTATUS(*server_status) == 0)
       << testing::DescribeWaitStatus(*server_status);
-  ReadAll(train->stdout_fd);
-  close(train->stdout_fd);
-  absl::StatusOr<int> wait_status =
-      testing::WaitForChild(train->pid, absl::Seconds(60));
-  ASSERT_TRUE(wait_status.ok()) << wait_status.status();
-  const std::string stderr_text =
-      client_testing::ReadRawFile(train->stderr_path);
-  ASSERT_TRUE(WIFEXITED(*wait_status))
-      << testing::DescribeWaitStatus(*wait_status) << "\n"
-      << stderr_text;
-  EXPECT_EQ(WEXITSTATUS(*wait_status), kUnreachable) << stderr_text;
-  EXPECT_THAT(stderr_text, HasSubstr(absl::StrCat(
-                               "bnmlp: error: Train: the server at ", address,
-                               " is unavailable (UNAVAILABLE: the server "
-                               "is shutting down: ")));
-  EXPECT_THAT(stderr_text, HasSubstr("; the model keeps version "));
-  EXPECT_THAT(stderr_text, Not(HasSubstr("unreachable")));
+  const TrainExit ended = WaitForExit(train_);
+  ASSERT_NE(ended.exit_code, -1) << ended.failure << "\n" << ended.stderr_text;
+  EXPECT_EQ(ended.exit_code, kUnreachable) << ended.stderr_text;
+  EXPECT_THAT(
+      ended.stderr_text,
+      HasSubstr(absl::StrCat("bnmlp: error: Train: the server at ", address,
+                             " is unavailable (UNAVAILABLE: the server "
+                             "is shutting down: ")));
+  EXPECT_THAT(ended.stderr_text, HasSubstr("; the model keeps version "));
+  EXPECT_THAT(ended.stderr_text, Not(HasSubstr("unreachable")));
 }
 
 TEST_F(CliTest, ServerErrorsExitOneWithTheServersMessage) {

@@ -34,7 +34,7 @@ std::string ReadAll(int fd) {
 
 void CliTest::SetUp() {
   absl::StatusOr<std::unique_ptr<ServerProcess>> server =
-      ServerProcess::Start();
+      ServerProcess::Start(ServerFlags());
   ASSERT_TRUE(server.ok()) << server.status();
   server_ = *std::move(server);
 }

@@ -49,6 +49,9 @@ class CliTest : public ::testing::Test {
  protected:
   void SetUp() override;
 
+  // The flags the server starts with (none: its defaults).
+  virtual std::vector<std::string> ServerFlags() const { return {}; }
+
   // Runs `bnmlp --server <the server> args...`.
   testing::CommandResult Bnmlp(std::vector<std::string> args,
                                const std::string& stdin_text = "");

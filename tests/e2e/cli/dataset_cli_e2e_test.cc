@@ -3,62 +3,32 @@
 // delete-dataset, train --dataset / --validation_dataset, `train` on local
 // files going through temporary datasets (same parameters, nothing left
 // behind), and usage errors.
-#include <memory>
 #include <string>
 #include <vector>
 
-#include "absl/strings/str_cat.h"
-#include "absl/strings/strip.h"
 #include "bnmlp/v1/bnmlp.pb.h"
 #include "gmock/gmock.h"
-#include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
 #include "tests/client/test_files.h"
+#include "tests/e2e/cli/cli_test_support.h"
 #include "tests/e2e/support/run_command.h"
-#include "tests/e2e/support/server_process.h"
 
 namespace bnmlp {
 namespace {
 
+using ::bnmlp::cli_testing::CliTest;
+using ::bnmlp::cli_testing::Describe;
+using ::bnmlp::cli_testing::kRpcError;
+using ::bnmlp::cli_testing::kUsage;
+using ::bnmlp::cli_testing::ParseJson;
 using ::bnmlp::client_testing::SeparableCsv;
-using ::bnmlp::client_testing::TempDir;
-using ::bnmlp::testing::BnmlpCliPath;
 using ::bnmlp::testing::CommandResult;
-using ::bnmlp::testing::RunCommand;
-using ::bnmlp::testing::ServerProcess;
 using ::testing::HasSubstr;
 
-std::string Describe(const CommandResult& result) {
-  return absl::StrCat("exit ", result.exit_code, "\n--- stdout:\n",
-                      result.stdout_text, "--- stderr:\n", result.stderr_text);
-}
-
-template <typename Message>
-Message ParseJson(const std::string& json) {
-  Message message;
-  const auto status = google::protobuf::util::JsonStringToMessage(
-      std::string(absl::StripAsciiWhitespace(json)), &message);
-  EXPECT_TRUE(status.ok()) << status.ToString() << " in: " << json;
-  return message;
-}
-
-class DatasetCliTest : public ::testing::Test {
+class DatasetCliTest : public CliTest {
  protected:
-  void SetUp() override {
-    absl::StatusOr<std::unique_ptr<ServerProcess>> server =
-        ServerProcess::Start({"--max_message_bytes=4194304"});
-    ASSERT_TRUE(server.ok()) << server.status();
-    server_ = *std::move(server);
-  }
-
-  CommandResult Bnmlp(std::vector<std::string> args,
-                      const std::string& stdin_text = "") {
-    std::vector<std::string> argv = {BnmlpCliPath(), "--server",
-                                     server_->address()};
-    argv.insert(argv.end(), args.begin(), args.end());
-    absl::StatusOr<CommandResult> result = RunCommand(argv, stdin_text);
-    EXPECT_TRUE(result.ok()) << result.status();
-    return result.ok() ? *result : CommandResult();
+  std::vector<std::string> ServerFlags() const override {
+    return {"--max_message_bytes=4194304"};
   }
 
   v1::ListDatasetsResponse Datasets() {
@@ -66,9 +36,6 @@ class DatasetCliTest : public ::testing::Test {
     EXPECT_EQ(listed.exit_code, 0) << Describe(listed);
     return ParseJson<v1::ListDatasetsResponse>(listed.stdout_text);
   }
-
-  TempDir dir_;
-  std::unique_ptr<ServerProcess> server_;
 };
 
 TEST_F(DatasetCliTest, UploadListTrainOnADatasetAndDelete) {
@@ -111,7 +78,7 @@ TEST_F(DatasetCliTest, UploadListTrainOnADatasetAndDelete) {
   EXPECT_THAT(deleted.stdout_text, HasSubstr("deleted dataset 'blobs'"));
   EXPECT_EQ(Datasets().datasets_size(), 1);
   const CommandResult again = Bnmlp({"delete-dataset", "--name", "blobs"});
-  EXPECT_EQ(again.exit_code, 1) << Describe(again);
+  EXPECT_EQ(again.exit_code, kRpcError) << Describe(again);
   EXPECT_THAT(again.stderr_text, HasSubstr("dataset 'blobs' not found"));
 }
 
@@ -181,7 +148,7 @@ TEST_F(DatasetCliTest, UploadsRegressionTargets) {
             0);
   const CommandResult mismatch =
       Bnmlp({"train", "--name", "cls", "--dataset", "r"});
-  EXPECT_EQ(mismatch.exit_code, 1) << Describe(mismatch);
+  EXPECT_EQ(mismatch.exit_code, kRpcError) << Describe(mismatch);
   EXPECT_THAT(mismatch.stderr_text,
               HasSubstr("dataset 'r' holds target values, but the model is a "
                         "classification model"));
@@ -191,17 +158,17 @@ TEST_F(DatasetCliTest, UsageErrors) {
   const std::string train = dir_.Write("train.csv", SeparableCsv(20, 3, 2, 4));
   CommandResult result =
       Bnmlp({"train", "--name", "m", "--validation_dataset", "v"});
-  EXPECT_EQ(result.exit_code, 2) << Describe(result);
+  EXPECT_EQ(result.exit_code, kUsage) << Describe(result);
   EXPECT_THAT(result.stderr_text,
               HasSubstr("--validation_dataset needs --dataset"));
   result =
       Bnmlp({"train", "--name", "m", "--dataset", "d", "--train_csv", train});
-  EXPECT_EQ(result.exit_code, 2) << Describe(result);
+  EXPECT_EQ(result.exit_code, kUsage) << Describe(result);
   EXPECT_THAT(result.stderr_text, HasSubstr("drop --train_csv"));
   result = Bnmlp({"upload", "--csv", train});
-  EXPECT_EQ(result.exit_code, 2) << Describe(result);
+  EXPECT_EQ(result.exit_code, kUsage) << Describe(result);
   result = Bnmlp({"upload", "--name", "x", "--csv", train, "--images", train});
-  EXPECT_EQ(result.exit_code, 2) << Describe(result);
+  EXPECT_EQ(result.exit_code, kUsage) << Describe(result);
   EXPECT_THAT(result.stderr_text, HasSubstr("not both"));
 }
 
