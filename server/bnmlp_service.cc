@@ -15,6 +15,7 @@
 #include "server/response_conversion.h"
 #include "server/rpc_call.h"
 #include "server/tensor_views.h"
+#include "server/training_run.h"
 #include "server/training_session.h"
 
 namespace bnmlp {

@@ -1,5 +1,6 @@
-// The registry's per-model state, shared by model_registry.cc and
-// model_registry_store.cc (the store half). Internal to the registry.
+// The registry's per-model state, shared by model_registry.cc,
+// model_registry_store.cc (the store half) and training_run.cc. Internal to
+// the registry.
 #ifndef BNMLP_SERVER_MODEL_ENTRY_H_
 #define BNMLP_SERVER_MODEL_ENTRY_H_
 
@@ -10,12 +11,16 @@
 #include <utility>
 
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "common/annotated_mutex.h"
 #include "server/model_registry.h"
 #include "server/store/model_store.h"
 
 namespace bnmlp {
+
+// `name` as a message shows it: quoted, escaped, at most 80 characters.
+std::string QuotedModelName(absl::string_view name);
 
 // A running training's cancellation switch, shared by the model entry (so
 // DeleteModel and shutdown can flip it) and the TrainingRun (which polls it

@@ -15,6 +15,7 @@
 #include "server/model_entry.h"
 #include "server/store/model_record.h"
 #include "server/store/model_store.h"
+#include "server/training_run.h"
 
 namespace bnmlp {
 
@@ -25,14 +26,6 @@ constexpr size_t kMaxNameLength = 64;
 bool IsNameCharacter(char c) {
   return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '_' ||
          c == '.' || c == '-';
-}
-
-// The name as it may appear in a message: escaped and bounded.
-std::string Quoted(absl::string_view name) {
-  constexpr size_t kShown = 80;
-  std::string shown = absl::CHexEscape(name.substr(0, kShown));
-  if (name.size() > kShown) absl::StrAppend(&shown, "...");
-  return absl::StrCat("'", shown, "'");
 }
 
 std::string DescribeRunningTraining(const ModelEntry& entry)
@@ -46,7 +39,7 @@ std::string DescribeRunningTraining(const ModelEntry& entry)
   return absl::StrFormat(
       "model %s is already training (a Train started by %s at %s%s); one "
       "Train per model at a time: wait for it to finish or cancel it",
-      Quoted(entry.name), entry.training->started_by,
+      QuotedModelName(entry.name), entry.training->started_by,
       absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", entry.training->started_at,
                        absl::UTCTimeZone()),
       where);
@@ -109,6 +102,13 @@ absl::Status ValidateParameters(const Model<float>& model) {
 
 }  // namespace
 
+std::string QuotedModelName(absl::string_view name) {
+  constexpr size_t kShown = 80;
+  std::string shown = absl::CHexEscape(name.substr(0, kShown));
+  if (name.size() > kShown) absl::StrAppend(&shown, "...");
+  return absl::StrCat("'", shown, "'");
+}
+
 ModelSnapshot MakeSnapshot(std::shared_ptr<const Model<float>> model,
                            int64_t version) {
   auto inference = std::make_shared<const InferenceModel<float>>(
@@ -129,9 +129,9 @@ absl::Status ValidateModelName(absl::string_view name) {
   return absl::InvalidArgumentError(absl::StrCat(
       "name: expected 1-", kMaxNameLength,
       " characters from [A-Za-z0-9_.-] starting with a letter or digit, got ",
-      name.empty()
-          ? "an empty name"
-          : absl::StrCat(Quoted(name), " (", name.size(), " characters)")));
+      name.empty() ? "an empty name"
+                   : absl::StrCat(QuotedModelName(name), " (", name.size(),
+                                  " characters)")));
 }
 
 ModelRegistry::ModelRegistry(RegistryLimits limits, ModelStore* store,
@@ -156,7 +156,7 @@ absl::StatusOr<std::shared_ptr<ModelEntry>> ModelRegistry::Find(
   auto it = models_.find(name);
   if (it == models_.end()) {
     return absl::NotFoundError(
-        absl::StrCat("model ", Quoted(name), " not found"));
+        absl::StrCat("model ", QuotedModelName(name), " not found"));
   }
   return it->second;
 }
@@ -164,11 +164,11 @@ absl::StatusOr<std::shared_ptr<ModelEntry>> ModelRegistry::Find(
 absl::Status ModelRegistry::CheckRoomLocked(absl::string_view name) const {
   if (models_.contains(name)) {
     return absl::AlreadyExistsError(
-        absl::StrCat("model ", Quoted(name), " already exists"));
+        absl::StrCat("model ", QuotedModelName(name), " already exists"));
   }
   if (reserved_.contains(name)) {
     return absl::AlreadyExistsError(absl::StrCat(
-        "model ", Quoted(name),
+        "model ", QuotedModelName(name),
         " is being created or deleted by another call; try again"));
   }
   if (models_.size() + reserved_.size() >=
@@ -201,7 +201,7 @@ absl::StatusOr<MemoryBudget::Reservation> ModelRegistry::AdmitNewModel(
       ModelMemoryBytes(config) +
           InferenceModel<float>::FoldTransientBytes(
               CountParameters(config.layer_sizes, config.normalization)),
-      absl::StrCat("model ", Quoted(name),
+      absl::StrCat("model ", QuotedModelName(name),
                    " (parameters, their folded form "
                    "and optimizer state)"));
 }
@@ -233,7 +233,7 @@ absl::StatusOr<ModelStatus> ModelRegistry::AddEntry(
     if (!created.ok()) {
       return absl::Status(
           created.status().code(),
-          absl::StrCat("model ", Quoted(name),
+          absl::StrCat("model ", QuotedModelName(name),
                        " was not created: the model store cannot write it: ",
                        created.status().message()));
     }
@@ -294,7 +294,7 @@ absl::StatusOr<ModelSnapshot> ModelRegistry::GetSnapshot(
   if (version == 0 || version == latest.version) return latest;
   if (entry->files == nullptr) {
     return absl::NotFoundError(absl::StrCat(
-        "version: model ", Quoted(name), " version ", version,
+        "version: model ", QuotedModelName(name), " version ", version,
         " is not retained; retained versions: ", latest.version,
         " (older versions are retained with a model store, --model_dir)"));
   }
@@ -344,7 +344,7 @@ absl::StatusOr<bool> ModelRegistry::Delete(absl::string_view name) {
     auto it = models_.find(name);
     if (it == models_.end()) {
       return absl::NotFoundError(
-          absl::StrCat("model ", Quoted(name), " not found"));
+          absl::StrCat("model ", QuotedModelName(name), " not found"));
     }
     entry = it->second;
     if (entry->files == nullptr) {
@@ -353,7 +353,7 @@ absl::StatusOr<bool> ModelRegistry::Delete(absl::string_view name) {
       // The name stays taken until the files are gone.
       if (!reserved_.insert(std::string(name)).second) {
         return absl::NotFoundError(
-            absl::StrCat("model ", Quoted(name), " is being deleted"));
+            absl::StrCat("model ", QuotedModelName(name), " is being deleted"));
       }
     }
   }
@@ -362,9 +362,10 @@ absl::StatusOr<bool> ModelRegistry::Delete(absl::string_view name) {
     WriterLock lock(&mu_);
     reserved_.erase(std::string(name));
     if (!removed.ok()) {
-      return absl::Status(removed.code(), absl::StrCat("model ", Quoted(name),
-                                                       " was not deleted: ",
-                                                       removed.message()));
+      return absl::Status(
+          removed.code(),
+          absl::StrCat("model ", QuotedModelName(name),
+                       " was not deleted: ", removed.message()));
     }
     models_.erase(std::string(name));
   }
@@ -379,7 +380,7 @@ absl::StatusOr<bool> ModelRegistry::Delete(absl::string_view name) {
   entry->deleted = true;
   if (entry->training == nullptr) return false;
   entry->training->Cancel(absl::CancelledError(
-      absl::StrCat("model ", Quoted(entry->name), " was deleted")));
+      absl::StrCat("model ", QuotedModelName(entry->name), " was deleted")));
   return true;
 }
 
@@ -403,7 +404,7 @@ absl::StatusOr<std::unique_ptr<TrainingRun>> ModelRegistry::StartTraining(
     WriterLock lock(&entry->mu);
     if (entry->deleted) {
       return absl::NotFoundError(
-          absl::StrCat("model ", Quoted(name), " was deleted"));
+          absl::StrCat("model ", QuotedModelName(name), " was deleted"));
     }
     if (entry->training != nullptr) {
       return absl::FailedPreconditionError(DescribeRunningTraining(*entry));
@@ -424,7 +425,7 @@ absl::StatusOr<std::unique_ptr<TrainingRun>> ModelRegistry::StartTraining(
       refused.Finish(written);
       return absl::Status(
           written.code(),
-          absl::StrCat("training of model ", Quoted(name),
+          absl::StrCat("training of model ", QuotedModelName(name),
                        " did not start: the model store cannot write: ",
                        written.message()));
     }
@@ -450,113 +451,6 @@ int ModelRegistry::CancelAllTrainings() {
     }
   }
   return cancelled;
-}
-
-TrainingRun::TrainingRun(std::shared_ptr<ModelEntry> entry,
-                         std::shared_ptr<TrainingControl> control,
-                         ModelSnapshot start)
-    : entry_(std::move(entry)),
-      control_(std::move(control)),
-      start_(std::move(start)) {}
-
-TrainingRun::~TrainingRun() {
-  if (!finished_) {
-    Finish(absl::InternalError("the training run ended without a result"));
-  }
-}
-
-bool TrainingRun::cancel_requested() const {
-  return control_->cancelled.load(std::memory_order_acquire);
-}
-
-absl::Status TrainingRun::cancel_status() const {
-  ReaderLock lock(&control_->mu);
-  return control_->cause;
-}
-
-int64_t TrainingRun::current_version() const {
-  ReaderLock lock(&entry_->mu);
-  return entry_->published.version;
-}
-
-ProgressRecord TrainingRun::Publish(
-    const Model<float>& model, const TrainingProgress& progress,
-    std::shared_ptr<const TrainingCheckpoint<float>> checkpoint) {
-  // The copy and the fold happen before the lock (the version is set under
-  // it); the replaced snapshot is released after it, when `replaced` goes
-  // out of scope.
-  ModelSnapshot replaced;
-  ModelSnapshot next = MakeSnapshot(model, /*version=*/0);
-  next.checkpoint = std::move(checkpoint);
-  ProgressRecord record;
-  {
-    WriterLock lock(&entry_->mu);
-    replaced = std::move(entry_->published);
-    next.version = replaced.version + 1;
-    entry_->published = next;
-    entry_->last_progress = ProgressRecord{progress, next.version};
-    record = *entry_->last_progress;
-  }
-  if (entry_->files != nullptr) {
-    entry_->files->WriteVersionInBackground(ModelVersion{
-        entry_->name, next.version, next.model, next.checkpoint, progress});
-  }
-  return record;
-}
-
-absl::Status TrainingRun::MakeDurable() {
-  if (entry_->files == nullptr) return absl::OkStatus();
-  absl::Status flushed = entry_->files->Flush();
-  if (flushed.ok()) return flushed;
-  return absl::Status(
-      flushed.code(),
-      absl::StrCat("the model store could not write model ",
-                   Quoted(entry_->name), ": ", flushed.message()));
-}
-
-ProgressRecord TrainingRun::Report(const TrainingProgress& progress) {
-  WriterLock lock(&entry_->mu);
-  entry_->last_progress = ProgressRecord{progress, entry_->published.version};
-  return *entry_->last_progress;
-}
-
-ProgressRecord TrainingRun::Finish(const absl::Status& status) {
-  finished_ = true;
-  const bool cancelled =
-      cancel_requested() || status.code() == absl::StatusCode::kCancelled;
-  ProgressRecord last;
-  StoredTrainingState stored;
-  bool deleted = false;
-  {
-    WriterLock lock(&entry_->mu);
-    if (status.ok()) {
-      entry_->state = TrainingState::kTrained;
-    } else {
-      entry_->state =
-          cancelled ? TrainingState::kCancelled : TrainingState::kFailed;
-    }
-    entry_->last_error = std::string(status.message());
-    if (entry_->last_progress.has_value()) {
-      entry_->last_progress->version = entry_->published.version;
-      stored.last_progress = entry_->last_progress->progress;
-    }
-    if (entry_->training == control_) entry_->training.reset();
-    last = entry_->last_progress.value_or(ProgressRecord{});
-    last.version = entry_->published.version;
-    stored.state = entry_->state;
-    stored.last_error = entry_->last_error;
-    deleted = entry_->deleted;
-  }
-  if (entry_->files != nullptr && !deleted) {
-    if (absl::Status written = entry_->files->WriteTrainingState(stored);
-        !written.ok()) {
-      LogEvent(LogLevel::kError,
-               absl::StrCat("event=store_state_write_failed model=",
-                            entry_->name, " reason=\"", written.message(),
-                            "\" consequence=a_restart_reports_interrupted"));
-    }
-  }
-  return last;
 }
 
 }  // namespace bnmlp

@@ -9,7 +9,7 @@
 #include "absl/status/status.h"
 #include "bnmlp/v1/bnmlp.pb.h"
 #include "core/trainer.h"
-#include "server/model_registry.h"
+#include "server/training_run.h"
 
 namespace bnmlp {
 
