@@ -1,11 +1,8 @@
+// How concurrent Predicts merge in the PredictBatcher, queue behind a busy
+// leader and leave; the max_delay queue: predict_batcher_delay_test.cc.
 #include "server/predict_batcher.h"
 
 #include <atomic>
-#include <chrono>
-#include <condition_variable>
-#include <cstdlib>
-#include <future>
-#include <limits>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -13,204 +10,21 @@
 #include <vector>
 
 #include "core/compute_pool.h"
-#include "core/inference_model.h"
-#include "core/model.h"
 #include "gtest/gtest.h"
+#include "tests/server/predict_batcher_test_util.h"
 
 namespace bnmlp {
 namespace {
 
-constexpr float kTolerance = 1e-5f;
-// The bound on every wait for an event (never a timing assertion: a
-// correct batcher is far faster, even under the sanitizers).
-constexpr std::chrono::seconds kEventTimeout{30};
-
-// A 784-256-128-10 classifier (big enough for merged products to use the
-// compute pool); `seed` tells versions apart.
-std::shared_ptr<const InferenceModel<float>> MakeModel(uint64_t seed,
-                                                       ComputePool& pool) {
-  ModelConfig config;
-  config.layer_sizes = {784, 256, 128, 10};
-  config.seed = seed;
-  absl::StatusOr<Model<float>> model = Model<float>::Create(config);
-  EXPECT_TRUE(model.ok()) << model.status();
-  return std::make_shared<const InferenceModel<float>>(
-      InferenceModel<float>::FromModel(*model, pool));
-}
-
-// One call's samples, its expected outputs (the model's, computed alone)
-// and the buffer the batcher writes into (NaN until written).
-struct CallCase {
-  CallCase(const InferenceModel<float>& model, int64_t rows, unsigned seed)
-      : model(&model),
-        expected(model.output_size(), rows),
-        outputs(
-            Matrix<float>::Constant(model.output_size(), rows,
-                                    std::numeric_limits<float>::quiet_NaN())) {
-    std::srand(seed);
-    x = Matrix<float>::Random(model.input_size(), rows);
-    PredictWorkspace<float> workspace;
-    EXPECT_TRUE(
-        Predict(model, Input(),
-                MatrixMap<float>(expected.data(), expected.rows(), rows),
-                workspace)
-            .ok());
-  }
-  PredictInput<float> Input() const {
-    return *ValidatePredictInput(
-        *model, ConstMatrixMap<float>(x.data(), x.rows(), x.cols()));
-  }
-  MatrixMap<float> OutputMap() {
-    return MatrixMap<float>(outputs.data(), outputs.rows(), outputs.cols());
-  }
-  float MaxError() const { return (outputs - expected).cwiseAbs().maxCoeff(); }
-  bool OutputsUntouched() const { return outputs.array().isNaN().all(); }
-
-  const InferenceModel<float>* model;
-  Matrix<float> x;
-  Matrix<float> expected;
-  Matrix<float> outputs;
-};
-
-class TestCall;
-
-// The order in which Done ran over several calls.
-class DoneLog {
- public:
-  void Record(const TestCall* call) {
-    std::lock_guard<std::mutex> lock(mu_);
-    order_.push_back(call);
-  }
-  std::vector<const TestCall*> order() const {
-    std::lock_guard<std::mutex> lock(mu_);
-    return order_;
-  }
-
- private:
-  mutable std::mutex mu_;  // held to append or copy only
-  std::vector<const TestCall*> order_;
-};
-
-// A CallCase submitted as a PredictBatcher::Call: records how often Done
-// ran, its status and thread; optionally blocks in Done (after recording)
-// to hold its leader busy. Nothing touches the call after Done's record,
-// so a waiter may destroy it once AwaitDone returned (unless it holds).
-class TestCall : public CallCase, public PredictBatcher::Call {
- public:
-  TestCall(const InferenceModel<float>& model, int64_t rows, unsigned seed,
-           DoneLog* log = nullptr)
-      : CallCase(model, rows, seed),
-        PredictBatcher::Call(Input(), OutputMap()),
-        log_(log) {}
-
-  // Done blocks until `release` is ready.
-  void HoldDoneUntil(std::shared_future<void> release) {
-    hold_ = std::move(release);
-  }
-
-  void Done(absl::Status status) override {
-    std::shared_future<void> hold;
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      ++done_count_;
-      status_ = std::move(status);
-      done_thread_ = std::this_thread::get_id();
-      if (log_ != nullptr) log_->Record(this);
-      hold = hold_;
-      done_cv_.notify_all();
-    }
-    if (hold.valid()) hold.wait();
-  }
-
-  // Waits (bounded) until Done has run (or started holding).
-  bool AwaitDone() {
-    std::unique_lock<std::mutex> lock(mu_);
-    return done_cv_.wait_for(lock, kEventTimeout,
-                             [this] { return done_count_ > 0; });
-  }
-  int done_count() const {
-    std::lock_guard<std::mutex> lock(mu_);
-    return done_count_;
-  }
-  absl::Status status() const {
-    std::lock_guard<std::mutex> lock(mu_);
-    return status_;
-  }
-  std::thread::id done_thread() const {
-    std::lock_guard<std::mutex> lock(mu_);
-    return done_thread_;
-  }
-
- private:
-  DoneLog* const log_;
-  std::shared_future<void> hold_;  // set before Submit
-  mutable std::mutex mu_;          // held to record or read Done's facts
-  std::condition_variable done_cv_;
-  int done_count_ = 0;
-  absl::Status status_ = absl::UnknownError("Done never ran");
-  std::thread::id done_thread_;
-};
-
-// Whether Done ran exactly once, with OK, after the batcher wrote the
-// call's own outputs (its model's answer alone, within kTolerance).
-::testing::AssertionResult ComputedOnceCorrectly(const TestCall& call) {
-  if (call.done_count() != 1) {
-    return ::testing::AssertionFailure()
-           << "Done ran " << call.done_count() << " times";
-  }
-  if (!call.status().ok()) {
-    return ::testing::AssertionFailure() << "Done got " << call.status();
-  }
-  if (call.MaxError() > kTolerance) {
-    return ::testing::AssertionFailure() << "outputs of " << call.outputs.cols()
-                                         << " rows off by " << call.MaxError();
-  }
-  return ::testing::AssertionSuccess();
-}
-
-void Submit(PredictBatcher& batcher, TestCall& call) {
-  batcher.Submit(*call.model, call, PredictOptions());
-}
-
-bool Withdraw(PredictBatcher& batcher, TestCall& call) {
-  return batcher.Withdraw(*call.model, call);
-}
-
-// Holds the leader of `first`'s model busy, deterministically: a thread
-// submits `first` to the idle version (so it leads, inside Submit) and
-// `first`'s Done blocks until Finish; calls submitted meanwhile only queue.
-// Declare it after the calls it may compute (it finishes on destruction).
-class BusyLeader {
- public:
-  BusyLeader(PredictBatcher& batcher, TestCall& first) : first_(first) {
-    first.HoldDoneUntil(release_.get_future().share());
-    thread_ = std::thread([&batcher, &first] { Submit(batcher, first); });
-    leader_ = thread_.get_id();
-  }
-  ~BusyLeader() { Finish(); }
-  BusyLeader(const BusyLeader&) = delete;
-  BusyLeader& operator=(const BusyLeader&) = delete;
-
-  // Waits (bounded) until the leader sits in `first`'s Done.
-  bool AwaitBusy() { return first_.AwaitDone(); }
-  // Lets the leader go on and waits until its Submit returned: it computed
-  // every call queued meanwhile.
-  void Finish() {
-    if (!released_) {
-      released_ = true;
-      release_.set_value();
-    }
-    if (thread_.joinable()) thread_.join();
-  }
-  std::thread::id leader() const { return leader_; }
-
- private:
-  TestCall& first_;
-  std::promise<void> release_;
-  bool released_ = false;
-  std::thread thread_;
-  std::thread::id leader_;
-};
+using ::bnmlp::batcher_testing::BusyLeader;
+using ::bnmlp::batcher_testing::CallCase;
+using ::bnmlp::batcher_testing::ComputedOnceCorrectly;
+using ::bnmlp::batcher_testing::DoneLog;
+using ::bnmlp::batcher_testing::kTolerance;
+using ::bnmlp::batcher_testing::MakeModel;
+using ::bnmlp::batcher_testing::Submit;
+using ::bnmlp::batcher_testing::TestCall;
+using ::bnmlp::batcher_testing::Withdraw;
 
 TEST(PredictBatcherTest, MergesOnlySmallCallsAndNothingWhenOff) {
   EXPECT_TRUE(PredictBatcher({64, {}}).Merges(1));
@@ -462,109 +276,6 @@ TEST(PredictBatcherTest, CallsMayBeDestroyedInsideDone) {
   for (float error : results.errors) EXPECT_LE(error, kTolerance);
   EXPECT_EQ(batcher.merged_products(), 1);
   EXPECT_EQ(batcher.active_versions(), 0u);
-}
-
-// With max_delay, a lone call waits for company instead of computing
-// inside Submit; the call that brings the queue to max_rows leads it at
-// once, before its Submit returns. (The delay is an hour: it never fires.)
-TEST(PredictBatcherTest, TheCallThatFillsMaxRowsLeadsTheDelayedQueue) {
-  ComputePool pool(2);
-  const auto model = MakeModel(5, pool);
-  TestCall lone(*model, 1, 1);
-  TestCall second(*model, 2, 2);
-  TestCall filling(*model, 5, 3);  // 1 + 2 + 5: max_rows
-  PredictBatcher batcher({8, std::chrono::hours(1)});
-  Submit(batcher, lone);
-  EXPECT_EQ(lone.done_count(), 0);
-  EXPECT_EQ(batcher.waiting_calls(), 1u);
-  Submit(batcher, second);
-  EXPECT_EQ(second.done_count(), 0);
-  EXPECT_EQ(batcher.waiting_calls(), 2u);
-
-  Submit(batcher, filling);
-  for (const TestCall* call : {&lone, &second, &filling}) {
-    EXPECT_TRUE(ComputedOnceCorrectly(*call));
-    EXPECT_EQ(call->done_thread(), std::this_thread::get_id());
-  }
-  EXPECT_EQ(batcher.merged_products(), 1);
-  EXPECT_EQ(batcher.waiting_calls(), 0u);
-}
-
-// Waits (bounded) until no version has calls queued or computing (or a
-// delay pending): the delay thread has left every queue.
-bool AwaitIdle(const PredictBatcher& batcher) {
-  const auto deadline = std::chrono::steady_clock::now() + kEventTimeout;
-  while (batcher.active_versions() != 0) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
-  return true;
-}
-
-// Calls that never reach max_rows are computed by the delay thread once
-// max_delay passed, never inside Submit, each with its own outputs.
-TEST(PredictBatcherTest, TheDelayThreadComputesCallsThatNeverFillMaxRows) {
-  ComputePool pool(2);
-  const auto model = MakeModel(6, pool);
-  std::vector<std::unique_ptr<TestCall>> calls;
-  for (int64_t rows : {1, 2, 3}) {
-    calls.push_back(
-        std::make_unique<TestCall>(*model, rows, static_cast<unsigned>(rows)));
-  }
-  PredictBatcher batcher({64, std::chrono::milliseconds(20)});
-  for (const auto& call : calls) Submit(batcher, *call);
-  for (const auto& call : calls) ASSERT_TRUE(call->AwaitDone());
-  // Only the delay thread leads a queue that stays below max_rows.
-  const std::thread::id delay_thread = calls.front()->done_thread();
-  EXPECT_NE(delay_thread, std::this_thread::get_id());
-  for (const auto& call : calls) {
-    EXPECT_TRUE(ComputedOnceCorrectly(*call));
-    EXPECT_EQ(call->done_thread(), delay_thread);
-  }
-  ::testing::Test::RecordProperty("merged_products",
-                                  static_cast<int>(batcher.merged_products()));
-  EXPECT_TRUE(AwaitIdle(batcher));
-  EXPECT_EQ(batcher.waiting_calls(), 0u);
-}
-
-// A delay does not hold its queue: once its only call is withdrawn the
-// version's state is gone at once (a version freed then, and another built
-// at the same address, gets a queue of its own, with its own chunking).
-TEST(PredictBatcherTest, APendingDelayKeepsNoQueueAlive) {
-  ComputePool pool(2);
-  const auto model = MakeModel(8, pool);
-  TestCall withdrawn(*model, 1, 1);
-  PredictBatcher batcher({8, std::chrono::milliseconds(200)});
-  Submit(batcher, withdrawn);
-  EXPECT_EQ(batcher.active_versions(), 1u);
-  EXPECT_TRUE(Withdraw(batcher, withdrawn));
-  EXPECT_EQ(batcher.active_versions(), 0u);
-  // A later call on the same address still completes (by its own delay,
-  // or the old one's, which finds its queue when due).
-  TestCall later(*model, 2, 2);
-  Submit(batcher, later);
-  ASSERT_TRUE(later.AwaitDone());
-  EXPECT_TRUE(ComputedOnceCorrectly(later));
-  EXPECT_EQ(withdrawn.done_count(), 0);
-  EXPECT_TRUE(AwaitIdle(batcher));
-}
-
-// The delay thread stops cleanly: unused, and with a delay pending whose
-// only call was withdrawn (which then never completes).
-TEST(PredictBatcherTest, DestructsCleanlyWithADelayThread) {
-  { PredictBatcher unused({8, std::chrono::milliseconds(50)}); }
-  ComputePool pool(2);
-  const auto model = MakeModel(7, pool);
-  TestCall call(*model, 1, 1);
-  {
-    PredictBatcher batcher({8, std::chrono::hours(1)});
-    Submit(batcher, call);
-    EXPECT_EQ(batcher.waiting_calls(), 1u);
-    EXPECT_TRUE(Withdraw(batcher, call));
-    EXPECT_EQ(batcher.waiting_calls(), 0u);
-  }
-  EXPECT_EQ(call.done_count(), 0);
-  EXPECT_TRUE(call.OutputsUntouched());
 }
 
 }  // namespace
