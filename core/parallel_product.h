@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <type_traits>
+#include <utility>
 
 #include "core/compute_pool.h"
 #include "core/matrix.h"
@@ -86,22 +87,23 @@ inline constexpr int kStorageOrder =
     std::remove_reference_t<X>::IsRowMajor ? Eigen::RowMajor : Eigen::ColMajor;
 
 // x (a matrix, map, block or transpose with contiguous columns or rows) as
-// a ProductInput / ProductOutput over the same elements.
+// a Map (ProductInput or ProductOutput) over the same elements.
+template <template <typename, int> class Map, typename X>
+auto AsProductMap(X&& x) {
+  using Plain = std::remove_reference_t<X>;
+  static_assert(Plain::InnerStrideAtCompileTime == 1,
+                "products take contiguous columns or rows");
+  using T = std::remove_const_t<typename Plain::Scalar>;
+  return Map<T, kStorageOrder<X>>(x.data(), x.rows(), x.cols(),
+                                  Eigen::OuterStride<>(x.outerStride()));
+}
 template <typename X>
 auto AsProductInput(const X& x) {
-  static_assert(X::InnerStrideAtCompileTime == 1,
-                "products take contiguous columns or rows");
-  using T = std::remove_const_t<typename X::Scalar>;
-  return ProductInput<T, kStorageOrder<X>>(
-      x.data(), x.rows(), x.cols(), Eigen::OuterStride<>(x.outerStride()));
+  return AsProductMap<ProductInput>(x);
 }
 template <typename X>
 auto AsProductOutput(X&& x) {
-  static_assert(std::remove_reference_t<X>::InnerStrideAtCompileTime == 1,
-                "products take contiguous columns or rows");
-  using T = typename std::remove_reference_t<X>::Scalar;
-  return ProductOutput<T, kStorageOrder<X>>(
-      x.data(), x.rows(), x.cols(), Eigen::OuterStride<>(x.outerStride()));
+  return AsProductMap<ProductOutput>(std::forward<X>(x));
 }
 
 // dst = lhs * rhs (no aliasing): one product, by SkinnyProduct (float,
