@@ -3,7 +3,6 @@
 // for unset options, and two replicas behind one client. How it ends on
 // errors, interruptions and bad usage: cli_exit_e2e_test.cc.
 #include <fcntl.h>
-#include <poll.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -19,7 +18,6 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
-#include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "bnmlp/v1/bnmlp.pb.h"
 #include "common/api_defaults.h"
@@ -42,6 +40,7 @@ using ::bnmlp::cli_testing::kUsage;
 using ::bnmlp::cli_testing::Lines;
 using ::bnmlp::cli_testing::ParseJson;
 using ::bnmlp::cli_testing::ReadAll;
+using ::bnmlp::cli_testing::ReadUntil;
 using ::bnmlp::client_testing::IdxBytes;
 using ::bnmlp::client_testing::SeparableCsv;
 using ::bnmlp::testing::BnmlpCliPath;
@@ -356,24 +355,6 @@ TEST_F(CliTest, RegressionTrainsAndReportsMeanSquaredError) {
   EXPECT_THAT(predicted.stdout_text, StartsWith("mean squared error "));
 }
 
-// Reads `fd` until `text` has appeared; returns what was read, or "" if
-// `fd` ended or `timeout` passed first.
-std::string ReadUntilContains(int fd, absl::string_view text,
-                              absl::Duration timeout) {
-  std::string read_so_far;
-  const absl::Time deadline = absl::Now() + timeout;
-  while (!absl::StrContains(read_so_far, text)) {
-    if (absl::Now() >= deadline) return "";
-    pollfd poll_fd{fd, POLLIN, 0};
-    if (poll(&poll_fd, 1, 100) <= 0) continue;
-    char buffer[4096];
-    const ssize_t n = read(fd, buffer, sizeof(buffer));
-    if (n <= 0) return "";
-    read_so_far.append(buffer, n);
-  }
-  return read_so_far;
-}
-
 // Replicas behind one client: with `--lb_policy round_robin` over an ipv4:
 // target list, one client's calls (here Predict's chunks) alternate between
 // the replicas; with the default pick_first they all go to one. Both
@@ -438,8 +419,12 @@ TEST(CliReplicasTest, RoundRobinSpreadsCallsOverAnIpv4TargetList) {
   close(err_pipe[1]);
   ASSERT_TRUE(pid.ok()) << pid.status();
   // gRPC 1.51's words (round_robin.cc) for a picker over both connections.
-  const std::string connected = ReadUntilContains(
-      err_pipe[0], "with 2 READY subchannels", absl::Seconds(60));
+  const std::string connected = ReadUntil(
+      err_pipe[0],
+      [](const std::string& text) {
+        return absl::StrContains(text, "with 2 READY subchannels");
+      },
+      absl::Seconds(60));
   const bool rows_written =
       !connected.empty() && write(in_pipe[1], rows.data(), rows.size()) ==
                                 static_cast<ssize_t>(rows.size());

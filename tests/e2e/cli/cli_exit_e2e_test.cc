@@ -3,7 +3,6 @@
 // codes and messages for server errors, bad files, bad usage and
 // unreachable servers; --help and --version.
 #include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -20,7 +19,6 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
-#include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "bnmlp/v1/bnmlp.pb.h"
 #include "common/api_defaults.h"
@@ -46,6 +44,7 @@ using ::bnmlp::cli_testing::kUsage;
 using ::bnmlp::cli_testing::Lines;
 using ::bnmlp::cli_testing::ParseJson;
 using ::bnmlp::cli_testing::ReadAll;
+using ::bnmlp::cli_testing::ReadUntil;
 using ::bnmlp::client_testing::IdxBytes;
 using ::bnmlp::client_testing::TempDir;
 using ::bnmlp::testing::BnmlpCliPath;
@@ -56,24 +55,13 @@ using ::testing::HasSubstr;
 using ::testing::Not;
 using ::testing::StartsWith;
 
-// Reads `fd` until a line starting with `prefix` has arrived; returns what
-// was read, or "" after `timeout`.
-std::string ReadUntilLineStartingWith(int fd, absl::string_view prefix,
-                                      absl::Duration timeout) {
-  std::string text;
-  const absl::Time deadline = absl::Now() + timeout;
-  while (absl::Now() < deadline) {
-    for (const std::string& line : Lines(text)) {
-      if (absl::StartsWith(line, prefix) && text.back() == '\n') return text;
-    }
-    pollfd poll_fd{fd, POLLIN, 0};
-    if (poll(&poll_fd, 1, 100) <= 0) continue;
-    char buffer[4096];
-    const ssize_t n = read(fd, buffer, sizeof(buffer));
-    if (n <= 0) break;
-    text.append(buffer, n);
+// Whether `text` has a whole line starting with `prefix`.
+bool HasLineStartingWith(const std::string& text, absl::string_view prefix) {
+  if (text.empty() || text.back() != '\n') return false;
+  for (const std::string& line : Lines(text)) {
+    if (absl::StartsWith(line, prefix)) return true;
   }
-  return "";
+  return false;
 }
 
 // The integer right after `marker` in `text`, or -1.
@@ -179,8 +167,12 @@ class CliTrainingTest : public CliTest {
         StartLongTrain(server_->address(), files_, dir_);
     ASSERT_TRUE(train.ok()) << train.status();
     train_ = *train;
-    ASSERT_NE(ReadUntilLineStartingWith(train_.stdout_fd, "epoch ",
-                                        absl::Seconds(60)),
+    ASSERT_NE(ReadUntil(
+                  train_.stdout_fd,
+                  [](const std::string& text) {
+                    return HasLineStartingWith(text, "epoch ");
+                  },
+                  absl::Seconds(60)),
               "")
         << "no progress line; server log:\n"
         << server_->Log();

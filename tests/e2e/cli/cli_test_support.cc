@@ -1,5 +1,6 @@
 #include "tests/e2e/cli/cli_test_support.h"
 
+#include <poll.h>
 #include <unistd.h>
 
 #include <utility>
@@ -7,6 +8,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
 
 namespace bnmlp::cli_testing {
 
@@ -29,6 +31,23 @@ std::string ReadAll(int fd) {
   char buffer[4096];
   ssize_t n;
   while ((n = read(fd, buffer, sizeof(buffer))) > 0) text.append(buffer, n);
+  return text;
+}
+
+std::string ReadUntil(int fd,
+                      const std::function<bool(const std::string&)>& done,
+                      absl::Duration timeout) {
+  std::string text;
+  const absl::Time deadline = absl::Now() + timeout;
+  while (!done(text)) {
+    if (absl::Now() >= deadline) return "";
+    pollfd poll_fd{fd, POLLIN, 0};
+    if (poll(&poll_fd, 1, 100) <= 0) continue;
+    char buffer[4096];
+    const ssize_t n = read(fd, buffer, sizeof(buffer));
+    if (n <= 0) return "";
+    text.append(buffer, n);
+  }
   return text;
 }
 

@@ -4,11 +4,13 @@
 #ifndef BNMLP_TESTS_E2E_CLI_CLI_TEST_SUPPORT_H_
 #define BNMLP_TESTS_E2E_CLI_CLI_TEST_SUPPORT_H_
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/strings/strip.h"
+#include "absl/time/time.h"
 #include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
 #include "tests/client/test_files.h"
@@ -43,6 +45,12 @@ std::vector<std::string> Lines(const std::string& text);
 
 // Everything `fd` yields until its end.
 std::string ReadAll(int fd);
+
+// Reads `fd` until `done(what was read)` holds; returns what was read, or
+// "" if `fd` ended or `timeout` passed first.
+std::string ReadUntil(int fd,
+                      const std::function<bool(const std::string&)>& done,
+                      absl::Duration timeout);
 
 // A bnmlp-server of its own for each test, and `bnmlp` run against it.
 class CliTest : public ::testing::Test {
