@@ -1,8 +1,6 @@
 #include "server/store/model_store.h"
 
 #include <dirent.h>
-#include <fcntl.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -23,6 +21,7 @@
 #include "server/event_log.h"
 #include "server/model_files.h"
 #include "server/store/durable_file.h"
+#include "server/store/store_lock.h"
 
 namespace bnmlp {
 
@@ -91,8 +90,7 @@ constexpr absl::string_view kAsidePrefix = ".aside.";
 
 absl::Status ErrnoError(absl::string_view what, const std::string& path) {
   const int error = errno;
-  return absl::ErrnoToStatus(
-      error, absl::StrCat(what, " ", path));
+  return absl::ErrnoToStatus(error, absl::StrCat(what, " ", path));
 }
 
 std::string Micros() { return absl::StrCat(absl::ToUnixMicros(absl::Now())); }
@@ -137,51 +135,6 @@ void MoveAside(const std::string& path, const absl::Status& why,
                    why.message(), "\" action=",
                    moved.ok() ? absl::StrCat("moved_aside to=", aside)
                               : absl::StrCat("kept (", moved.message(), ")")));
-}
-
-// "pid=123 host=box started=2024-..." of the lock's holder.
-std::string LockIdentity() {
-  char host[256] = {};
-  gethostname(host, sizeof(host) - 1);
-  return absl::StrCat(
-      "pid=", getpid(), " host=", host, " started=",
-      absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", absl::Now(), absl::UTCTimeZone()));
-}
-
-absl::StatusOr<int> TakeLock(const std::string& directory) {
-  const std::string path = directory + "/LOCK";
-  const int fd = open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-  if (fd < 0) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("--model_dir: cannot open the lock file ", path, ": ",
-                     std::strerror(errno)));
-  }
-  if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
-    const int error = errno;
-    char holder[512] = {};
-    const ssize_t n = pread(fd, holder, sizeof(holder) - 1, 0);
-    close(fd);
-    std::string who = n > 0 ? std::string(holder, static_cast<size_t>(n)) : "";
-    while (!who.empty() && (who.back() == '\n')) who.pop_back();
-    if (error == EWOULDBLOCK) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "--model_dir: the model store ", directory,
-          " is in use by another bnmlp-server (", who.empty() ? "unknown" : who,
-          "); one writer per store: stop it, or start this one with "
-          "--read_only"));
-    }
-    return absl::FailedPreconditionError(absl::StrCat(
-        "--model_dir: cannot lock ", path, ": ", std::strerror(error)));
-  }
-  const std::string identity = LockIdentity() + "\n";
-  if (ftruncate(fd, 0) != 0 ||
-      pwrite(fd, identity.data(), identity.size(), 0) !=
-          static_cast<ssize_t>(identity.size())) {
-    const absl::Status status = ErrnoError("--model_dir: cannot write", path);
-    close(fd);
-    return status;
-  }
-  return fd;
 }
 
 }  // namespace
@@ -359,16 +312,16 @@ absl::Status StoredModel::MoveToTombstone(const std::string& tombstone) {
   return absl::OkStatus();
 }
 
-ModelStore::ModelStore(ModelStoreOptions options, int lock_fd)
+ModelStore::ModelStore(ModelStoreOptions options,
+                       std::unique_ptr<StoreLock> lock)
     : options_(std::move(options)),
       models_directory_(options_.directory + "/models"),
-      lock_fd_(lock_fd),
+      lock_(std::move(lock)),
       writer_(std::make_shared<BackgroundVersionWriter>()) {}
 
-ModelStore::~ModelStore() {
-  writer_->Stop();
-  if (lock_fd_ >= 0) close(lock_fd_);  // releases the flock
-}
+// The queued writes finish before `lock_` is released (members are
+// destroyed after the body).
+ModelStore::~ModelStore() { writer_->Stop(); }
 
 absl::StatusOr<std::unique_ptr<ModelStore>> ModelStore::Open(
     const ModelStoreOptions& options) {
@@ -381,7 +334,7 @@ absl::StatusOr<std::unique_ptr<ModelStore>> ModelStore::Open(
         "--keep_versions: expected >= 1, got ", options.keep_versions));
   }
   const std::string models = dir + "/models";
-  int lock_fd = -1;
+  std::unique_ptr<StoreLock> lock;  // stays null for a replica
   if (options.read_only) {
     struct stat info;
     if (stat(models.c_str(), &info) != 0 || !S_ISDIR(info.st_mode)) {
@@ -403,7 +356,7 @@ absl::StatusOr<std::unique_ptr<ModelStore>> ModelStore::Open(
           absl::StrCat("--model_dir: the model store ", models,
                        " is not writable: ", std::strerror(errno)));
     }
-    BNMLP_ASSIGN_OR_RETURN(lock_fd, TakeLock(dir));
+    BNMLP_ASSIGN_OR_RETURN(lock, StoreLock::Acquire(dir));
     // What a crash left half done: deletes (tombstones) and temporaries.
     for (const std::string& name : ListDirectory(models)) {
       if (absl::StartsWith(name, kTombstonePrefix)) {
@@ -418,7 +371,7 @@ absl::StatusOr<std::unique_ptr<ModelStore>> ModelStore::Open(
       }
     }
   }
-  return std::unique_ptr<ModelStore>(new ModelStore(options, lock_fd));
+  return std::unique_ptr<ModelStore>(new ModelStore(options, std::move(lock)));
 }
 
 std::string ModelStore::ModelDirectory(absl::string_view name) const {

@@ -2,7 +2,7 @@
 // written durably, reloaded at startup, shared with read-only replicas.
 //
 // Layout (docs/store.md):
-//   DIR/LOCK                          the writer's lock (flock) and identity
+//   DIR/LOCK                          the writer's lock (store_lock.h)
 //   DIR/models/<name>/v000000000042.bnmlp   one version (model_record.h)
 //   DIR/models/<name>/STATE           the training state (model_record.h)
 //   DIR/models/<name>/*.corrupt-<us>  damaged files, moved aside, kept
@@ -31,6 +31,7 @@
 #include "absl/strings/string_view.h"
 #include "common/annotated_mutex.h"
 #include "server/store/model_record.h"
+#include "server/store/store_lock.h"
 
 namespace bnmlp {
 
@@ -153,12 +154,12 @@ class ModelStore {
   absl::StatusOr<LoadedModel> LoadModel(const std::string& name);
 
  private:
-  ModelStore(ModelStoreOptions options, int lock_fd);
+  ModelStore(ModelStoreOptions options, std::unique_ptr<StoreLock> lock);
   std::string ModelDirectory(absl::string_view name) const;
 
   const ModelStoreOptions options_;
   const std::string models_directory_;
-  const int lock_fd_;  // -1 for a replica
+  const std::unique_ptr<StoreLock> lock_;  // null for a replica
   const std::shared_ptr<BackgroundVersionWriter> writer_;
 };
 
