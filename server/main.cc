@@ -252,10 +252,14 @@ int Run() {
   }
   SetComputeThreads(absl::GetFlag(FLAGS_compute_threads));
   // 1 MiB: a block that size costs a mapping, next to the work it serves.
-  // 4 MiB kept per heap: a batch-256 Predict's request buffers (~2 MiB) are
-  // reused instead of faulted in anew. The price is at most 4 MiB per
-  // malloc arena (glibc makes up to 8 per core) outside the budget.
-  ReturnLargeBlocksToTheSystem(1 << 20, 4 << 20);
+  // 16 MiB kept per heap: the request buffers of a few batch-256 Predicts in
+  // flight (~2 MiB each: gRPC's slices, and protobuf's values array doubling
+  // as they arrive) are reused instead of faulted in anew. With 4 MiB, 4 such
+  // calls in flight faulted ~200 pages per call, and throughput fell to less
+  // than half that of 1 in flight (bench/README.md, "Page faults"). The price
+  // is at most 16 MiB per malloc arena in use (glibc makes up to 8 per core)
+  // outside the budget.
+  ReturnLargeBlocksToTheSystem(1 << 20, 16 << 20);
   absl::StatusOr<DescriptorLimit> descriptors = RaiseDescriptorLimitToHard();
   if (!descriptors.ok()) return Fail(descriptors.status());
   absl::StatusOr<ServerSecurity> security =

@@ -27,7 +27,8 @@ absl::StatusOr<DescriptorLimit> RaiseDescriptorLimitToHard();
 // the RSS, outside --max_memory_bytes. Below that, up to `kept_top_bytes`
 // freed at the top of each heap stay mapped for the next call (the default,
 // 128 KiB, made every batch-256 Predict fault its ~2 MiB of request buffers
-// in anew: 1.5x its time). Call once at startup, before threads.
+// in anew: 1.5x its time; main.cc says why it keeps 16 MiB). Call once at
+// startup, before threads.
 void ReturnLargeBlocksToTheSystem(int mmap_bytes, int kept_top_bytes);
 
 // The memory this process may use: the least of `physical_bytes` and the
