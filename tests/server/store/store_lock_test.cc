@@ -65,6 +65,29 @@ TEST(StoreLockTest, AStaleLockFileDoesNotBlockAndIsRewritten) {
   EXPECT_THAT(identity, ::testing::Not(HasSubstr("tail")));
 }
 
+// Kills and reaps a child process when it goes out of scope, so that a
+// failed assertion never leaves it running (holding the test's output open
+// for ctest, which would wait for it).
+class KilledAtScopeExit {
+ public:
+  explicit KilledAtScopeExit(pid_t pid) : pid_(pid) {}
+  ~KilledAtScopeExit() { Kill(); }
+  KilledAtScopeExit(const KilledAtScopeExit&) = delete;
+  KilledAtScopeExit& operator=(const KilledAtScopeExit&) = delete;
+  // True once the child was killed and reaped.
+  bool Kill() {
+    if (pid_ <= 0) return true;
+    const bool killed = kill(pid_, SIGKILL) == 0;
+    int status = 0;
+    const bool reaped = waitpid(pid_, &status, 0) == pid_;
+    pid_ = -1;
+    return killed && reaped;
+  }
+
+ private:
+  pid_t pid_;
+};
+
 // The lock another process holds is refused naming that process, and the
 // kernel drops it when that process is killed: no cleanup is needed after
 // a crash.
@@ -81,6 +104,7 @@ TEST(StoreLockTest, AnotherProcessesLockIsRefusedAndDroppedWhenItIsKilled) {
     if (write(ready[1], &byte, 1) != 1) _exit(1);
     while (true) pause();  // until killed
   }
+  KilledAtScopeExit holder(child);
   close(ready[1]);
   char byte = 0;
   ASSERT_EQ(read(ready[0], &byte, 1), 1);
@@ -92,9 +116,7 @@ TEST(StoreLockTest, AnotherProcessesLockIsRefusedAndDroppedWhenItIsKilled) {
   EXPECT_EQ(refused.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_THAT(refused.status().message(), HasSubstr(PidField(child)));
 
-  ASSERT_EQ(kill(child, SIGKILL), 0);
-  int status = 0;
-  ASSERT_EQ(waitpid(child, &status, 0), child);
+  ASSERT_TRUE(holder.Kill());
   EXPECT_TRUE(StoreLock::Acquire(dir.path()).ok());
 }
 
